@@ -1,0 +1,33 @@
+// Package fileserve serves single files and directory trees for the
+// server's Serve routes, without ever reading outside the directory given.
+//
+// [Dir] resolves every request through an [os.Root], so "..", absolute names
+// and symbolic links leading outside the directory are refused by the
+// operating system layer, on top of Dir's own checks of the path. Every
+// failure is the same 404 "Not found.\n": no absolute path, no requested
+// name, no stack. Files go through http.ServeContent, which brings Range,
+// conditional requests, HEAD and Content-Length.
+//
+//	d, err := fileserve.OpenDir("public", fileserve.Options{Listing: true})
+//	if err != nil { ... }
+//	defer d.Close()
+//	http.HandleFunc("/files/", func(w http.ResponseWriter, r *http.Request) {
+//		if !d.Serve(w, r, strings.TrimPrefix(r.URL.Path, "/files")) {
+//			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+//		}
+//	})
+//
+// Upstream (awesome-server) → here:
+//
+//	FileServeController        ServeFile
+//	DirectoryServeController   Dir.Serve
+//	AwesomeUtils.MimeTypes     ContentType
+//
+// Deliberate differences from upstream: no path traversal ("../", "..%2f",
+// "%2e%2e", "//abs", links out); 404 bodies never name a file; HEAD gets the
+// same headers as GET; a sub-folder's index.html is found (upstream looked
+// relative to the working directory), after a 301 adding the trailing slash;
+// a directory or device given to ServeFile is 404, not a crash; dotfiles are
+// hidden unless asked for; the type table ignores case, knows mjs, wasm, map
+// and md, and adds "; charset=utf-8" to text types.
+package fileserve
