@@ -1,0 +1,145 @@
+package server
+
+import (
+	"crypto/tls"
+	"time"
+)
+
+// Defaults applied to the zero values of HTTPConfig. Each bounds something a client controls.
+const (
+	// DefaultHost is the interface a listener binds when HTTPConfig.Host is empty.
+	DefaultHost = "localhost"
+	// DefaultPort is the port a listener binds when HTTPConfig.Port is zero (the seed's 7080).
+	DefaultPort = 7080
+	// RandomPort asks the kernel for any free port; Listener.Port reports it once started.
+	RandomPort = -1
+
+	// DefaultReadHeaderTimeout bounds how long a client may take to send request headers
+	// (slowloris protection).
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultReadTimeout bounds the time to read a whole request, headers and body.
+	DefaultReadTimeout = 2 * time.Minute
+	// DefaultWriteTimeout bounds the time from the end of the request headers to the end of
+	// the response. Raise it (or set -1) to serve very large files to slow clients.
+	DefaultWriteTimeout = 10 * time.Minute
+	// DefaultIdleTimeout bounds how long an idle keep-alive connection stays open.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxHeaderBytes bounds the request line and headers (HTTP/1.1) or the header
+	// list (HTTP/2). Larger requests get 431.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultMaxBodyBytes bounds request bodies. Larger bodies get 413.
+	DefaultMaxBodyBytes = 32 << 20
+)
+
+// HTTPConfig configures one plain-HTTP listener, and is embedded in HTTPSConfig.
+//
+// Every limit's zero value means the documented default; a negative value means no limit.
+type HTTPConfig struct {
+	// Host is the interface to bind. Zero means "localhost" (loopback only); "0.0.0.0" or
+	// "::" bind every interface.
+	Host string
+	// Port is the TCP port. Zero means DefaultPort (7080); RandomPort (-1) means any free
+	// port, reported by Listener.Port after Start.
+	Port int
+
+	// ReadHeaderTimeout: zero means DefaultReadHeaderTimeout (10s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout: zero means DefaultReadTimeout (2m).
+	ReadTimeout time.Duration
+	// WriteTimeout: zero means DefaultWriteTimeout (10m).
+	WriteTimeout time.Duration
+	// IdleTimeout: zero means DefaultIdleTimeout (2m).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes: zero means DefaultMaxHeaderBytes (64 KiB).
+	MaxHeaderBytes int
+	// MaxBodyBytes caps every request body, whether read with Request.Read, ReadText,
+	// ReadJSON or through Request.Original().Body. A request that declares a larger
+	// Content-Length gets 413 before any route runs; a chunked body that grows past it makes
+	// reads fail with ErrBodyTooLarge and the router answers 413. Zero means
+	// DefaultMaxBodyBytes (32 MiB).
+	MaxBodyBytes int64
+}
+
+// HTTPSConfig configures a TLS listener (AddHTTPSServer, AddHTTP2Server).
+//
+// The certificate and key come from, in order of precedence: TLSConfig (its Certificates,
+// GetCertificate or GetConfigForClient), CertPEM/KeyPEM, then Cert/Key. Cert and Key follow
+// the certs package rule: text that starts with "-----BEGIN" is PEM, anything else is the
+// name of a PEM file that must exist.
+type HTTPSConfig struct {
+	HTTPConfig
+
+	// Cert is the certificate chain as PEM text or a file name.
+	Cert string
+	// Key is the private key as PEM text or a file name.
+	Key string
+	// CertPEM and KeyPEM are the seed's "buffer" form; they win over Cert and Key.
+	CertPEM, KeyPEM []byte
+
+	// CA holds the certificate authorities client certificates must chain to, as PEM text or
+	// a file name. Setting CA requires a ClientAuth that asks for certificates.
+	CA string
+	// ClientAuth is the client-certificate policy (Node's requestCert + rejectUnauthorized):
+	// tls.RequireAndVerifyClientCert for mutual TLS. Zero asks for none.
+	ClientAuth tls.ClientAuthType
+
+	// MinVersion and MaxVersion bound the TLS versions. Zero MinVersion means TLS 1.2;
+	// anything below TLS 1.2 is refused with an error. Zero MaxVersion means the newest.
+	MinVersion, MaxVersion uint16
+
+	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
+	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos).
+	TLSConfig *tls.Config
+}
+
+// limits are the resolved, non-zero limits of one listener (negative: none).
+type limits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeader                     int
+	maxBody                       int64
+}
+
+func pickDuration(v, def time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0 // net/http: zero means no timeout
+	}
+	return v
+}
+
+func (c HTTPConfig) limits() limits {
+	l := limits{
+		readHeader: pickDuration(c.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		read:       pickDuration(c.ReadTimeout, DefaultReadTimeout),
+		write:      pickDuration(c.WriteTimeout, DefaultWriteTimeout),
+		idle:       pickDuration(c.IdleTimeout, DefaultIdleTimeout),
+		maxHeader:  c.MaxHeaderBytes,
+		maxBody:    c.MaxBodyBytes,
+	}
+	switch {
+	case l.maxHeader == 0:
+		l.maxHeader = DefaultMaxHeaderBytes
+	case l.maxHeader < 0:
+		l.maxHeader = 1 << 30
+	}
+	if l.maxBody == 0 {
+		l.maxBody = DefaultMaxBodyBytes
+	}
+	return l
+}
+
+func (c HTTPConfig) hostPort() (string, int) {
+	host, port := c.Host, c.Port
+	if host == "" {
+		host = DefaultHost
+	}
+	switch {
+	case port == 0:
+		port = DefaultPort
+	case port == RandomPort:
+		port = 0
+	}
+	return host, port
+}

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/httpskit/httpskit/internal/route"
+)
+
+// exchange holds the per-request state, allocated once per request.
+type exchange struct {
+	req    Request
+	res    Response
+	params [4]route.Param
+}
+
+// dispatch runs the matching routes in order until one finishes the response.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64) {
+	if maxBody > 0 {
+		if r.ContentLength > maxBody {
+			writePlain(w, http.StatusRequestEntityTooLarge, "Request body too large.\n")
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+	}
+	ex := &exchange{}
+	ex.req.r = r
+	ex.res.init(w, r)
+	req, res := &ex.req, &ex.res
+
+	path := r.URL.Path
+	if path == "" {
+		path = "/"
+	}
+	for _, e := range *s.routes.Load() {
+		if res.finished {
+			break
+		}
+		if e.method != "*" && e.method != r.Method {
+			continue
+		}
+		rest, params, ok := e.m.Match(path, ex.params[:0])
+		if !ok {
+			continue
+		}
+		req.params = params
+		if err := s.call(e, rest, req, res); err != nil {
+			s.fail(req, res, err)
+			return
+		}
+	}
+	if res.finished {
+		return
+	}
+	if res.w.wroteHeader {
+		// A route started the response and none ended it: end it cleanly.
+		res.finished = true
+		return
+	}
+	s.logger.Debug("no route finished the request", "method", r.Method, "url", r.RequestURI)
+	writePlain(w, http.StatusNotFound, "Not found "+r.Method+" "+requestURI(r)+".")
+}
+
+// call runs one handler, turning a panic into an error. http.ErrAbortHandler passes through.
+func (s *Server) call(e *routeEntry, rest string, req *Request, res *Response) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.Error("handler panic", "route", e.String(), "method", req.r.Method,
+				"url", req.r.RequestURI, "panic", v, "stack", string(debug.Stack()))
+			err = &panicError{v}
+		}
+	}()
+	return e.h.Handle(rest, req, res)
+}
+
+type panicError struct{ v any }
+
+func (p *panicError) Error() string { return fmt.Sprintf("server: handler panic: %v", p.v) }
+
+// fail answers a handler error: 413, 400 or 500 when nothing was sent yet, otherwise it cuts
+// the connection so the client cannot mistake a partial response for a complete one.
+func (s *Server) fail(req *Request, res *Response, err error) {
+	r := req.r
+	if _, isPanic := err.(*panicError); !isPanic {
+		s.logger.Error("handler error", "method", r.Method, "url", r.RequestURI, "err", err)
+	}
+	if res.w.wroteHeader || res.finished {
+		panic(http.ErrAbortHandler)
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, ErrBodyTooLarge) || errors.As(err, &mbe):
+		writePlain(res.w.ResponseWriter, http.StatusRequestEntityTooLarge, "Request body too large.\n")
+	case errors.Is(err, ErrBadRequest):
+		writePlain(res.w.ResponseWriter, http.StatusBadRequest, "Bad request "+r.Method+" "+requestURI(r)+".")
+	default:
+		writePlain(res.w.ResponseWriter, http.StatusInternalServerError, "Error handling request "+r.Method+" "+requestURI(r)+".")
+	}
+	res.finished = true
+}
+
+// requestURI is the raw request target as the client sent it, query included.
+func requestURI(r *http.Request) string {
+	if r.RequestURI != "" {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
+}
+
+// writePlain sends a complete text/plain response, replacing any header a handler set.
+func writePlain(w http.ResponseWriter, status int, body string) {
+	h := w.Header()
+	clear(h)
+	h["Content-Type"] = plainType
+	h["X-Content-Type-Options"] = nosniff
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	w.Write([]byte(body))
+}
+
+var (
+	plainType = []string{"text/plain; charset=utf-8"}
+	nosniff   = []string{"nosniff"}
+)

@@ -1,0 +1,68 @@
+// Package server is an HTTPS server shaped like AwesomeServer: any number of HTTP, HTTPS and
+// HTTP/2 listeners sharing one ordered router, with routes in AwesomeServer's path grammar,
+// controllers, file and directory serving, redirects and HTTP/2 push, and request and response
+// wrappers that still give the original net/http objects.
+//
+// A Server is built on net/http: each listener is an *http.Server (Listener.Original), the
+// Server itself is an http.Handler (mount it anywhere with ServeHTTP), and the wrappers return
+// the *http.Request and http.ResponseWriter (Request.Original, Response.Original).
+//
+// # Routing
+//
+// Every route whose method is "*" or the request's method, and whose path matches, runs in the
+// order the routes were added, until one finishes the response. When none does, the reply is
+// 404 "Not found <METHOD> <url>."; when a handler returns an error or panics, 500 "Error
+// handling request <METHOD> <url>.", never with a stack trace. A route that wrote part of a
+// response and returned is ended cleanly; a handler that fails after writing part of a response
+// makes the server cut the connection, so the client sees an error and not a short body. No
+// request can stop the process. The path grammar is described on Server.Route.
+//
+// # Secure defaults
+//
+// Listeners bind "localhost" unless told otherwise. TLS listeners accept TLS 1.2 and newer only
+// and negotiate HTTP/2 or HTTP/1.1 by ALPN. Everything a client controls is bounded (see
+// HTTPConfig): the time to send headers (10s), to send the whole request (2m), to receive the
+// response (10m), to sit idle between requests (2m), the header size (64 KiB, larger gets 431)
+// and the body size (32 MiB, larger gets 413). A TLS handshake must finish within the shortest
+// of the read and write timeouts. Serving a directory never reaches outside it.
+//
+// # From AwesomeServer to this package
+//
+//	AwesomeServer                          package server
+//	new AwesomeServer(config)              New(Config{Logger: ...})
+//	server.addHTTPServer({host, port})     s.AddHTTPServer(HTTPConfig{Host, Port})
+//	server.addHTTPSServer({cert, key})     s.AddHTTPSServer(HTTPSConfig{Cert, Key})  (PEM text, CertPEM bytes, or file name)
+//	server.addHTTP2Server(config)          s.AddHTTP2Server(HTTPSConfig{...})
+//	port 0 (random)                        RandomPort; zero Port means the seed's 7080
+//	server.removeServer(s) / servers       s.RemoveServer(l) / s.Servers()
+//	server.start() / stop() / running      s.Start(ctx) / s.Stop(ctx) / s.Running()
+//	server.route(method, path, handler)    s.Route / s.RouteFunc / s.RouteRegexp
+//	server.unroute(...) / routes           s.Unroute / s.RemoveAllRoutes / s.Routes()
+//	server.redirect(m, path, to, temp)     s.Redirect(m, path, to, temp)
+//	server.serve(path, [type], file|dir)   s.Serve(path, type, file) / s.ServeDirectory
+//	server.push(path, ref, [type], file)   s.Push(path, ref, type, file)
+//	class X extends AbstractController     server.Controller(&X{}) with Get/Post/.../Any/Before/After
+//	request.original / response.original   req.Original() / res.Original()
+//	request.querystring                    req.QueryString() ("" when there is none)
+//	request.positional / params            req.Param(name)
+//	request.read/readText/readJSON         req.Read / ReadText / ReadJSON (bounded by MaxBodyBytes)
+//	response.writeHead/write/end           res.WriteHead / Write / End
+//	response.writeText/HTML/CSS/JSON       res.WriteText / WriteHTML / WriteCSS / WriteJSON
+//	response.writeError(status, err)       res.WriteError(status, err) (message only, status kept)
+//	response.serve / pipeFrom              res.Serve / res.PipeFrom
+//	response.pushSupported                 res.PushSupported()
+//
+// # Where this package differs from AwesomeServer, on purpose
+//
+//   - Start binds every listener or none, and returns the error (upstream hangs on a busy port
+//     and leaks the listeners that did start).
+//   - The host setting is honoured; the default port is the documented 7080.
+//   - A certificate or key problem is reported by AddHTTPSServer, naming the problem.
+//   - Request bodies are bounded; malformed percent escapes get 400; nothing a request does
+//     can crash the process or leak a stack trace or an absolute path.
+//   - One Content-Type reaches the wire whatever the case of the header name given.
+//   - Positional values and regexp groups are read with Param on every kind of route,
+//     including the parts of an "or" path; regexp routes get the remaining path.
+//   - Serve of a directory serves index.html of sub-folders, relative to that directory.
+//   - Push never turns a page into a 500 when the client refuses pushes.
+package server

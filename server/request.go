@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/httpskit/httpskit/internal/route"
+)
+
+// Request wraps the incoming *http.Request of one route call (the seed's HTTPSRequest). It is
+// not safe for concurrent use and must not be kept after the handler returns.
+type Request struct {
+	r      *http.Request
+	params []route.Param
+
+	body    []byte
+	bodyErr error
+	read    bool
+}
+
+// Original returns the net/http request.
+func (r *Request) Original() *http.Request { return r.r }
+
+// Context returns the request's context, cancelled when the client goes away.
+func (r *Request) Context() context.Context { return r.r.Context() }
+
+// Method returns the request method, such as "GET".
+func (r *Request) Method() string { return r.r.Method }
+
+// URL returns the parsed request URL (path and query; scheme and host are empty on server
+// requests, as in net/http).
+func (r *Request) URL() *url.URL { return r.r.URL }
+
+// Path returns the percent-decoded path, without the query.
+func (r *Request) Path() string { return r.r.URL.Path }
+
+// Query returns the parsed query; an empty map when there is none.
+func (r *Request) Query() url.Values { return r.r.URL.Query() }
+
+// QueryString returns the raw query without the "?", or "" when there is none.
+func (r *Request) QueryString() string { return r.r.URL.RawQuery }
+
+// Headers returns the request headers. Lookups with Get are case-insensitive.
+func (r *Request) Headers() http.Header { return r.r.Header }
+
+// ContentType returns the media type of the Content-Type header, lower case and without
+// parameters; "application/octet-stream" when absent.
+func (r *Request) ContentType() string {
+	ct := r.r.Header.Get("Content-Type")
+	if ct == "" {
+		return "application/octet-stream"
+	}
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// Charset returns the charset parameter of the Content-Type header; "utf-8" when absent.
+func (r *Request) Charset() string {
+	ct := r.r.Header.Get("Content-Type")
+	if strings.IndexByte(ct, ';') < 0 {
+		return "utf-8"
+	}
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil || params["charset"] == "" {
+		return "utf-8"
+	}
+	return params["charset"]
+}
+
+// UserAgent returns the User-Agent header, or "".
+func (r *Request) UserAgent() string { return r.r.UserAgent() }
+
+// Origin returns the client's address, "ip:port".
+func (r *Request) Origin() string { return r.r.RemoteAddr }
+
+// Param returns the value captured for name by the route that is running (":name" in a
+// positional path, a named or numbered group in a regular expression), or "".
+func (r *Request) Param(name string) string {
+	for _, p := range r.params {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// Params returns every value the running route captured, by name.
+func (r *Request) Params() map[string]string {
+	m := make(map[string]string, len(r.params))
+	for _, p := range r.params {
+		m[p.Name] = p.Value
+	}
+	return m
+}
+
+// Read reads the whole request body, bounded by the listener's MaxBodyBytes. Past the limit
+// it returns an error wrapping ErrBodyTooLarge (the router answers 413 if the handler returns
+// it). The body is read once; later calls return the same bytes (or error).
+func (r *Request) Read() ([]byte, error) {
+	if r.read {
+		return r.body, r.bodyErr
+	}
+	r.read = true
+	if r.r.Body == nil {
+		r.body = []byte{}
+		return r.body, nil
+	}
+	b, err := io.ReadAll(r.r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, mbe.Limit)
+		} else {
+			err = fmt.Errorf("server: read request body: %w", err)
+		}
+		r.bodyErr = err
+		return nil, err
+	}
+	r.body = b
+	return b, nil
+}
+
+// ReadText reads the whole body as a string (see Read).
+func (r *Request) ReadText() (string, error) {
+	b, err := r.Read()
+	return string(b), err
+}
+
+// ReadJSON reads the whole body (see Read) and decodes it into v. An empty body or invalid
+// JSON returns an error wrapping ErrBadRequest (the router answers 400 if the handler returns
+// it). Unlike upstream, JSON false, 0, null and "" decode as themselves.
+func (r *Request) ReadJSON(v any) error {
+	b, err := r.Read()
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return fmt.Errorf("%w: empty body where JSON was expected", ErrBadRequest)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: invalid JSON body: %v", ErrBadRequest, err)
+	}
+	return nil
+}
