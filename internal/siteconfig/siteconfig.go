@@ -1,0 +1,230 @@
+// Package siteconfig reads the JSON site description of `httpskit serve --config FILE`:
+// listeners and routes, so a site can run without writing Go.
+//
+// A file looks like this:
+//
+//	{
+//	  "listeners": [
+//	    {"kind": "https", "host": "localhost", "port": 7443, "cert": "cert.pem", "key": "key.pem"},
+//	    {"kind": "http2", "port": 7444},
+//	    {"kind": "http", "port": 7080, "readHeaderTimeout": "5s", "maxBodyBytes": 1048576}
+//	  ],
+//	  "routes": [
+//	    {"path": "/old", "redirect": "/new", "temporary": true},
+//	    {"path": "/", "serve": "./public", "listing": true},
+//	    {"method": "GET", "path": "/robots.txt", "serve": "robots.txt", "contentType": "text/plain"}
+//	  ]
+//	}
+//
+// Relative file names are relative to the directory of the config file. A TLS listener
+// without cert and key uses the development CA. Unknown fields are errors, and every error
+// names the entry and field at fault.
+package siteconfig
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// MaxFileSize bounds the size of a config file.
+const MaxFileSize = 1 << 20
+
+// Site is a parsed, validated config file.
+type Site struct {
+	Listeners []Listener `json:"listeners"`
+	Routes    []Route    `json:"routes"`
+}
+
+// Listener describes one listener.
+type Listener struct {
+	// Kind is "http", "https" or "http2". Required.
+	Kind string `json:"kind"`
+	// Host defaults to "localhost".
+	Host string `json:"host,omitempty"`
+	// Port: 0 or absent means 7080; -1 means any free port.
+	Port int `json:"port,omitempty"`
+	// Cert and Key are PEM file names (or PEM text); both or neither. Neither: the
+	// development CA issues a certificate for localhost.
+	Cert string `json:"cert,omitempty"`
+	Key  string `json:"key,omitempty"`
+	// ClientCA requires client certificates that chain to this CA (PEM file).
+	ClientCA string `json:"clientCA,omitempty"`
+
+	ReadHeaderTimeout Duration `json:"readHeaderTimeout,omitempty"`
+	ReadTimeout       Duration `json:"readTimeout,omitempty"`
+	WriteTimeout      Duration `json:"writeTimeout,omitempty"`
+	IdleTimeout       Duration `json:"idleTimeout,omitempty"`
+	MaxHeaderBytes    int      `json:"maxHeaderBytes,omitempty"`
+	MaxBodyBytes      int64    `json:"maxBodyBytes,omitempty"`
+}
+
+// Route describes one route: exactly one of Serve and Redirect.
+type Route struct {
+	// Method defaults to "*" (any method).
+	Method string `json:"method,omitempty"`
+	// Path uses the server package's path grammar. Required.
+	Path string `json:"path"`
+	// Serve is a file or directory to serve.
+	Serve string `json:"serve,omitempty"`
+	// ContentType for a served file; empty guesses from the extension.
+	ContentType string `json:"contentType,omitempty"`
+	// Listing lists directories without index.html.
+	Listing bool `json:"listing,omitempty"`
+	// Redirect is the Location to redirect to.
+	Redirect string `json:"redirect,omitempty"`
+	// Temporary makes the redirect 302 instead of 301.
+	Temporary bool `json:"temporary,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("5s", "2m").
+type Duration time.Duration
+
+// UnmarshalJSON accepts a duration string such as "10s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string such as \"10s\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("bad duration %q: %v", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Load reads and validates the config file, resolving relative file names against its
+// directory.
+func Load(name string) (*Site, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("config %s: larger than %d bytes", name, MaxFileSize)
+	}
+	site, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	site.resolve(filepath.Dir(name))
+	return site, nil
+}
+
+// Parse decodes and validates a config document. File names are left as written.
+func Parse(b []byte) (*Site, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var s Site
+	if err := dec.Decode(&s); err != nil {
+		return nil, describeJSONError(b, err)
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected data after the JSON object")
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (s *Site) validate() error {
+	if len(s.Listeners) == 0 {
+		return errors.New("no listeners: add at least one to \"listeners\"")
+	}
+	for i := range s.Listeners {
+		l := &s.Listeners[i]
+		at := fmt.Sprintf("listeners[%d]", i)
+		l.Kind = strings.ToLower(l.Kind)
+		switch l.Kind {
+		case "http", "https", "http2":
+		case "":
+			return fmt.Errorf("%s: missing \"kind\" (http, https or http2)", at)
+		default:
+			return fmt.Errorf("%s: unknown kind %q (want http, https or http2)", at, l.Kind)
+		}
+		if l.Port < -1 || l.Port > 65535 {
+			return fmt.Errorf("%s: port %d out of range (-1 for any free port, 0 for 7080, or 1-65535)", at, l.Port)
+		}
+		if (l.Cert == "") != (l.Key == "") {
+			return fmt.Errorf("%s: \"cert\" and \"key\" go together", at)
+		}
+		if l.Kind == "http" && (l.Cert != "" || l.ClientCA != "") {
+			return fmt.Errorf("%s: an http listener takes no certificate; use kind https", at)
+		}
+		for name, v := range map[string]int64{"maxHeaderBytes": int64(l.MaxHeaderBytes), "maxBodyBytes": l.MaxBodyBytes,
+			"readHeaderTimeout": int64(l.ReadHeaderTimeout), "readTimeout": int64(l.ReadTimeout),
+			"writeTimeout": int64(l.WriteTimeout), "idleTimeout": int64(l.IdleTimeout)} {
+			if v < 0 {
+				return fmt.Errorf("%s: %s is negative", at, name)
+			}
+		}
+	}
+	for i, r := range s.Routes {
+		at := fmt.Sprintf("routes[%d]", i)
+		if r.Path == "" {
+			return fmt.Errorf("%s: missing \"path\"", at)
+		}
+		switch {
+		case r.Serve == "" && r.Redirect == "":
+			return fmt.Errorf("%s: needs \"serve\" or \"redirect\"", at)
+		case r.Serve != "" && r.Redirect != "":
+			return fmt.Errorf("%s: \"serve\" and \"redirect\" exclude each other", at)
+		}
+		if r.Redirect != "" && strings.ContainsAny(r.Redirect, "\r\n") {
+			return fmt.Errorf("%s: redirect target has a line break", at)
+		}
+		if r.Serve == "" && (r.ContentType != "" || r.Listing) {
+			return fmt.Errorf("%s: \"contentType\" and \"listing\" go with \"serve\"", at)
+		}
+	}
+	return nil
+}
+
+// resolve makes relative file names relative to dir.
+func (s *Site) resolve(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) || strings.HasPrefix(strings.TrimSpace(p), "-----BEGIN") {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	for i := range s.Listeners {
+		l := &s.Listeners[i]
+		l.Cert, l.Key, l.ClientCA = abs(l.Cert), abs(l.Key), abs(l.ClientCA)
+	}
+	for i := range s.Routes {
+		s.Routes[i].Serve = abs(s.Routes[i].Serve)
+	}
+}
+
+// describeJSONError adds the line and column to JSON syntax and type errors.
+func describeJSONError(b []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var off int64
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	case errors.Is(err, io.EOF):
+		return errors.New("empty file: want a JSON object with \"listeners\" and \"routes\"")
+	default:
+		return err
+	}
+	line := 1 + bytes.Count(b[:min(off, int64(len(b)))], []byte("\n"))
+	return fmt.Errorf("line %d: %w", line, err)
+}
