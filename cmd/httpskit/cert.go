@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/httpskit/httpskit/certs"
+)
+
+// The system trust store that `cert trust` changes: Debian and Ubuntu's
+// ca-certificates. Variables so that tests can point them elsewhere.
+var (
+	certTrustDir  = "/usr/local/share/ca-certificates"
+	certTrustTool = "update-ca-certificates"
+	certGeteuid   = os.Geteuid
+)
+
+// certTrustName is the CA's file name in certTrustDir (it must end in .crt).
+const certTrustName = "httpskit-dev-ca.crt"
+
+const certUsage = `[show|create|issue|trust] [flags]
+
+  show     (the default) print the development CA: its directory, the file
+           clients trust, subject, expiry and SHA-256 fingerprint
+  create   create the development CA if there is none
+  issue [--out-cert F] [--out-key F] [--client] [--force] [HOST...]
+           issue a certificate for HOSTs (default localhost 127.0.0.1 ::1)
+           into ./HOST.pem and ./HOST-key.pem; --client adds client
+           authentication, and with no HOST makes a client-only certificate
+           (./client.pem); existing files are kept unless --force
+  trust    add the CA to the system trust store (Debian/Ubuntu, as root)
+
+The CA lives in --root, else $HTTPSKIT_CAROOT, else httpskit in the user
+config directory.`
+
+// runCert implements `httpskit cert [show|create|issue|trust]`. args are the
+// arguments after "cert". Flags may come before or after the subcommand.
+func runCert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Flags before the subcommand: only --root (and -h).
+	var root string
+	fs := certFlagSet("cert", certUsage, &root, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	sub, rest := "show", fs.Args()
+	if len(rest) > 0 {
+		sub, rest = rest[0], rest[1:]
+	}
+	switch sub {
+	case "show":
+		return certShow(rest, root, stdout, stderr)
+	case "create":
+		return certCreate(rest, root, stdout, stderr)
+	case "issue":
+		return certIssue(rest, root, stdout, stderr)
+	case "trust":
+		return certTrust(ctx, rest, root, stdout, stderr)
+	}
+	fs.Usage()
+	return usagef("cert: unknown subcommand %q (want show, create, issue or trust)", sub)
+}
+
+// certFlagSet makes the flag set of a cert subcommand, with --root (alias
+// --ca-root, as in serve) bound to root.
+func certFlagSet(name, usage string, root *string, stderr io.Writer) *flag.FlagSet {
+	fs := newFlagSet(name, usage, stderr)
+	const help = "development CA directory (default $HTTPSKIT_CAROOT, else httpskit in the user config dir)"
+	fs.StringVar(root, "root", *root, help)
+	fs.StringVar(root, "ca-root", *root, "same as --root")
+	return fs
+}
+
+// certParse parses args for a subcommand, allowing flags after positional
+// arguments ("issue example.test --client"); "--" ends the flags.
+func certParse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// certRoot returns root, or the default CA root when it is empty.
+func certRoot(root string) (string, error) {
+	if root != "" {
+		return filepath.Abs(root)
+	}
+	return certs.DefaultRoot()
+}
+
+func certNoArgs(sub string, args []string) error {
+	if len(args) > 0 {
+		return usagef("cert %s takes no arguments, got %q", sub, args)
+	}
+	return nil
+}
+
+// certShow prints the CA, or how to create it.
+func certShow(args []string, root string, stdout, stderr io.Writer) error {
+	fs := certFlagSet("cert show", "[--root DIR]", &root, stderr)
+	pos, err := certParse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := certNoArgs("show", pos); err != nil {
+		return err
+	}
+	if root, err = certRoot(root); err != nil {
+		return err
+	}
+	ca, err := certs.LoadCA(root)
+	if errors.Is(err, certs.ErrNotFound) && certCADirAbsent(root) {
+		fmt.Fprintf(stdout, "CA root:  %s\n", root)
+		fmt.Fprintln(stdout, `no development CA yet: create it with "httpskit cert create" ("httpskit serve" and "httpskit cert issue" create it too)`)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	certPrintCA(stdout, root, ca)
+	return nil
+}
+
+// certCADirAbsent reports whether root holds no CA (no directory ca, or an
+// empty one), as opposed to a damaged one.
+func certCADirAbsent(root string) bool {
+	entries, err := os.ReadDir(filepath.Join(root, "ca"))
+	return errors.Is(err, os.ErrNotExist) || err == nil && len(entries) == 0
+}
+
+// certPrintCA prints what a user needs to know about the CA.
+func certPrintCA(w io.Writer, root string, ca *certs.CA) {
+	c := ca.Cert
+	days := int(time.Until(c.NotAfter).Hours() / 24)
+	fmt.Fprintf(w, "CA root:  %s\n", root)
+	fmt.Fprintf(w, "CA file:  %s\n", ca.CertFile)
+	fmt.Fprintf(w, "key file: %s (keep it private)\n", ca.KeyFile)
+	fmt.Fprintf(w, "subject:  %s\n", c.Subject)
+	fmt.Fprintf(w, "expires:  %s (in %d days)\n", c.NotAfter.UTC().Format("2006-01-02 15:04:05 UTC"), days)
+	fmt.Fprintf(w, "SHA-256:  %s\n", certFingerprint(c))
+	fmt.Fprintf(w, "trust it: curl --cacert %s ..., httpskit get --ca %s ...\n", ca.CertFile, ca.CertFile)
+}
+
+// certFingerprint is the SHA-256 of the certificate, as openssl prints it.
+func certFingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	hex := make([]string, len(sum))
+	for i, b := range sum {
+		hex[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(hex, ":")
+}
+
+// certCreate creates the CA if there is none.
+func certCreate(args []string, root string, stdout, stderr io.Writer) error {
+	fs := certFlagSet("cert create", "[--root DIR]", &root, stderr)
+	pos, err := certParse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := certNoArgs("create", pos); err != nil {
+		return err
+	}
+	if root, err = certRoot(root); err != nil {
+		return err
+	}
+	ca, created, err := certs.LoadOrCreateCA(root)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created the development CA in %s\n", filepath.Dir(ca.CertFile))
+	} else {
+		fmt.Fprintf(stdout, "the development CA already exists in %s\n", filepath.Dir(ca.CertFile))
+	}
+	certPrintCA(stdout, root, ca)
+	return nil
+}
+
+// certIssue issues a leaf certificate into files.
+func certIssue(args []string, root string, stdout, stderr io.Writer) error {
+	var (
+		outCert, outKey string
+		client, force   bool
+	)
+	fs := certFlagSet("cert issue", "[--out-cert FILE] [--out-key FILE] [--client] [--force] [--root DIR] [HOST...]", &root, stderr)
+	fs.StringVar(&outCert, "out-cert", "", "certificate file (default ./HOST.pem for the first HOST, or ./client.pem)")
+	fs.StringVar(&outKey, "out-key", "", "private key file, mode 0600 (default ./HOST-key.pem, or ./client-key.pem)")
+	fs.BoolVar(&client, "client", false, "also allow client authentication (mutual TLS); with no HOST, a client-only certificate")
+	fs.BoolVar(&force, "force", false, "replace existing files")
+	hosts, err := certParse(fs, args)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if h == "" || strings.HasPrefix(h, "-") {
+			return usagef("cert issue: %q is not a host name or IP address", h)
+		}
+	}
+
+	base := "client"
+	if len(hosts) > 0 {
+		base = certFileBase(hosts[0])
+	} else if !client {
+		base = "localhost"
+	}
+	if outCert == "" {
+		outCert = base + ".pem"
+	}
+	if outKey == "" {
+		outKey = base + "-key.pem"
+	}
+	if !force {
+		for _, f := range []string{outCert, outKey} {
+			if _, err := os.Lstat(f); err == nil {
+				return fmt.Errorf("cert issue: %s already exists: use --force to replace it, or --out-cert/--out-key for other names", f)
+			}
+		}
+	}
+
+	if root, err = certRoot(root); err != nil {
+		return err
+	}
+	ca, created, err := certs.LoadOrCreateCA(root)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created the development CA in %s\n", filepath.Dir(ca.CertFile))
+	}
+	certPEM, keyPEM, err := ca.Issue(certs.LeafOptions{Hosts: hosts, Client: client})
+	if err != nil {
+		return err
+	}
+	if err := certs.WriteFiles(outCert, certPEM, outKey, keyPEM); err != nil {
+		return err
+	}
+
+	leaf, err := certs.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	l := leaf.Leaf
+	names := append([]string(nil), l.DNSNames...)
+	for _, ip := range l.IPAddresses {
+		names = append(names, ip.String())
+	}
+	what := "a certificate for " + strings.Join(names, ", ")
+	if len(names) == 0 {
+		what = fmt.Sprintf("a client certificate for %q", l.Subject.CommonName)
+	} else if client {
+		what += " (server and client)"
+	}
+	fmt.Fprintf(stdout, "issued %s, valid until %s\n", what, l.NotAfter.UTC().Format("2006-01-02"))
+	fmt.Fprintf(stdout, "certificate: %s\n", outCert)
+	fmt.Fprintf(stdout, "key:         %s (keep it private)\n", outKey)
+	fmt.Fprintf(stdout, "CA file:     %s\n", ca.CertFile)
+	if len(names) == 0 {
+		fmt.Fprintf(stdout, "use:         httpskit get --cert %s --key %s URL\n", outCert, outKey)
+	} else {
+		fmt.Fprintf(stdout, "use:         httpskit serve --cert %s --key %s\n", outCert, outKey)
+	}
+	return nil
+}
+
+// certFileBase makes a file name from a host: "*" and ":" are not welcome in
+// file names everywhere.
+func certFileBase(host string) string {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	host = strings.ReplaceAll(host, "*", "_wildcard")
+	return strings.NewReplacer(":", "_", "/", "_", `\`, "_").Replace(host)
+}
+
+// certTrust adds the CA to the Debian/Ubuntu system trust store.
+func certTrust(ctx context.Context, args []string, root string, stdout, stderr io.Writer) error {
+	fs := certFlagSet("cert trust", "[--root DIR]", &root, stderr)
+	pos, err := certParse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := certNoArgs("trust", pos); err != nil {
+		return err
+	}
+	if root, err = certRoot(root); err != nil {
+		return err
+	}
+	ca, err := certs.LoadCA(root)
+	if errors.Is(err, certs.ErrNotFound) && certCADirAbsent(root) {
+		return fmt.Errorf("cert trust: no development CA in %s: create it first with \"httpskit cert create\" (as your own user)", root)
+	}
+	if err != nil {
+		return err
+	}
+	byHand := fmt.Sprintf("add %s to the trust store by hand, or give it to clients (curl --cacert, httpskit get --ca)", ca.CertFile)
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("cert trust: only the Debian/Ubuntu system store is supported, not %s: %s", runtime.GOOS, byHand)
+	}
+	tool, err := exec.LookPath(certTrustTool)
+	if err != nil {
+		return fmt.Errorf("cert trust: %s not found (only Debian/Ubuntu with the ca-certificates package are supported): %s", certTrustTool, byHand)
+	}
+	if fi, err := os.Stat(certTrustDir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("cert trust: %s is not a directory (is ca-certificates installed?): %s", certTrustDir, byHand)
+	}
+	if certGeteuid() != 0 {
+		return fmt.Errorf("cert trust: changing the system trust store needs root: run sudo httpskit cert trust --root %s", root)
+	}
+
+	dest := filepath.Join(certTrustDir, certTrustName)
+	if old, err := os.ReadFile(dest); err == nil && bytes.Equal(old, ca.CertPEM) {
+		fmt.Fprintf(stdout, "the development CA is already in the system trust store: %s\n", dest)
+		return nil
+	}
+	if err := certs.WriteFiles(dest, ca.CertPEM, "", nil); err != nil {
+		return fmt.Errorf("cert trust: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, tool)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("cert trust: wrote the CA to %s, but %s failed: %w", dest, certTrustTool, err)
+	}
+	fmt.Fprintf(stdout, "added the development CA %q to the system trust store: %s\n", ca.Cert.Subject.CommonName, dest)
+	fmt.Fprintln(stdout, "Firefox and Chrome keep their own stores, which are not changed.")
+	fmt.Fprintf(stdout, "undo: sudo rm %s && sudo %s --fresh\n", dest, certTrustTool)
+	return nil
+}

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lineWriter collects output and hands each complete line to a channel.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	all   bytes.Buffer
+	lines chan string
+}
+
+func newLineWriter() *lineWriter { return &lineWriter{lines: make(chan string, 100)} }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.all.Write(p)
+	w.buf.Write(p)
+	for {
+		line, err := w.buf.ReadString('\n')
+		if err != nil {
+			w.buf.WriteString(line)
+			return len(p), nil
+		}
+		select {
+		case w.lines <- strings.TrimRight(line, "\n"):
+		default:
+		}
+	}
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
+// servedSite is a running `httpskit serve` in this process.
+type servedSite struct {
+	url, caFile string
+	stdout      *lineWriter
+	stop        func() error
+}
+
+// startServe runs `httpskit serve args...` until the test ends, and waits for its URL and CA
+// lines.
+func startServe(t *testing.T, args ...string) *servedSite {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := newLineWriter(), newLineWriter()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), out, errOut) }()
+	site := &servedSite{stdout: out}
+	var once sync.Once
+	var stopErr error
+	site.stop = func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = <-done
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { site.stop() })
+	timeout := time.After(30 * time.Second)
+	for site.url == "" || site.caFile == "" {
+		select {
+		case line := <-out.lines:
+			switch {
+			case strings.HasPrefix(line, "HTTPS "):
+				site.url = strings.TrimSpace(strings.TrimPrefix(line, "HTTPS "))
+			case strings.HasPrefix(line, "CA file: "):
+				site.caFile = strings.TrimPrefix(line, "CA file: ")
+			}
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\nstdout: %s\nstderr: %s", err, out, errOut)
+		case <-timeout:
+			t.Fatalf("serve printed no URL and CA file in 30s; stdout: %s", out)
+		}
+	}
+	return site
+}
+
+func caClient(t *testing.T, caFile string, h2 bool) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", caFile)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, Protocols: new(http.Protocols)}
+	tr.Protocols.SetHTTP1(!h2)
+	tr.Protocols.SetHTTP2(h2)
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+func TestServeDirectory(t *testing.T) {
+	dir := t.TempDir()
+	caRoot := filepath.Join(t.TempDir(), "ca")
+	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello over TLS\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "<b>&.txt"), []byte("x"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, ".env"), []byte("SECRET=1"), 0o644))
+	site := startServe(t, "--port", "0", "--ca-root", caRoot, dir)
+	if strings.HasSuffix(site.url, ":7080/") || !strings.HasPrefix(site.url, "https://localhost:") {
+		t.Errorf("printed URL %q, want https://localhost:<free port>/", site.url)
+	}
+	if !strings.HasPrefix(site.caFile, caRoot) {
+		t.Errorf("CA file %q is not under the --ca-root %q", site.caFile, caRoot)
+	}
+	if !strings.Contains(site.stdout.String(), "curl --cacert "+site.caFile+" "+site.url) {
+		t.Errorf("no curl hint in output:\n%s", site.stdout)
+	}
+	for _, h2 := range []bool{false, true} {
+		c := caClient(t, site.caFile, h2)
+		for _, tt := range []struct {
+			path   string
+			status int
+			want   string
+		}{
+			{"hello.txt", 200, "hello over TLS\n"},
+			{"", 200, "&lt;b&gt;&amp;.txt"},
+			{".env", 404, "Not found"},
+			{"missing", 404, "Not found"},
+		} {
+			resp, err := c.Get(site.url + tt.path)
+			if err != nil {
+				t.Fatalf("h2=%v GET /%s: %v", h2, tt.path, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("h2=%v GET /%s = %d %q, want %d containing %q", h2, tt.path, resp.StatusCode, body, tt.status, tt.want)
+			}
+			if h2 != (resp.ProtoMajor == 2) {
+				t.Errorf("h2=%v GET /%s: protocol %s", h2, tt.path, resp.Proto)
+			}
+			if strings.Contains(string(body), "SECRET") || strings.Contains(string(body), ".env") {
+				t.Errorf("h2=%v GET /%s leaked the dotfile: %q", h2, tt.path, body)
+			}
+		}
+	}
+	if err := site.stop(); err != nil {
+		t.Errorf("serve after Ctrl-C returned %v, want nil", err)
+	}
+}
+
+// TestServeCurl is the README promise: curl --cacert <printed CA> fetches the printed URL
+// with status 200 over HTTP/1.1 and HTTP/2.
+func TestServeCurl(t *testing.T) {
+	curl := lookPath(t, "curl")
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>hi</h1>"), 0o644))
+	site := startServe(t, "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
+	for _, proto := range []struct{ flag, want string }{{"--http1.1", "1.1"}, {"--http2", "2"}} {
+		out, err := exec.Command(curl, "-sS", proto.flag, "--cacert", site.caFile,
+			"-o", os.DevNull, "-w", "%{http_code} %{http_version}", site.url).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %s: %v: %s", proto.flag, err, out)
+		}
+		if got, want := string(out), "200 "+proto.want; got != want {
+			t.Errorf("curl %s = %q, want %q", proto.flag, got, want)
+		}
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"two dirs", []string{"serve", "a", "b"}, "at most one directory"},
+		{"cert without key", []string{"serve", "--cert", "c.pem"}, "--cert and --key go together"},
+		{"bad port", []string{"serve", "--port", "70000"}, "port out of range"},
+		{"unknown flag", []string{"serve", "--nope"}, "flag provided but not defined"},
+		{"config with dir", []string{"serve", "--config", "x.json", "dir"}, "--config describes the whole site"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := run(context.Background(), tt.args, io.Discard, &stderr)
+			if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("run(%q) = %v, want a usage error containing %q", tt.args, err, tt.want)
+			}
+			if code := exitCode(err, io.Discard); code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+		})
+	}
+}
+
+func TestServeBusyPort(t *testing.T) {
+	caRoot := filepath.Join(t.TempDir(), "ca")
+	site := startServe(t, "--port", "0", "--host", "127.0.0.1", "--ca-root", caRoot, t.TempDir())
+	port := site.url[strings.LastIndex(site.url, ":")+1 : len(site.url)-1]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve", "--port", port, "--host", "127.0.0.1", "--ca-root", caRoot, t.TempDir()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("second serve on port %s = %v, want 'address already in use'", port, err)
+	}
+	if code := exitCode(err, io.Discard); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	must(t, run(context.Background(), []string{"version"}, &out, io.Discard))
+	if !strings.HasPrefix(out.String(), "httpskit ") || !strings.Contains(out.String(), "go1.") {
+		t.Errorf("version printed %q", out.String())
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard)
+	if exitCode(err, io.Discard) != 2 {
+		t.Errorf("unknown command: %v, want exit code 2", err)
+	}
+}
+
+// lookPath finds an outside program: the test skips without it, and fails when CI=true.
+func lookPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI (installed by .ci/run): %v", name, err)
+		}
+		t.Skipf("%s not installed: %v", name, err)
+	}
+	return p
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeConfig(t *testing.T) {
+	dir := t.TempDir()
+	public := filepath.Join(dir, "public")
+	must(t, os.Mkdir(public, 0o755))
+	must(t, os.WriteFile(filepath.Join(public, "index.html"), []byte("<p>site</p>"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "robots.txt"), []byte("User-agent: *\n"), 0o644))
+	cfg := filepath.Join(dir, "site.json")
+	must(t, os.WriteFile(cfg, []byte(`{
+  "listeners": [
+    {"kind": "https", "host": "127.0.0.1", "port": -1},
+    {"kind": "http2", "host": "127.0.0.1", "port": -1}
+  ],
+  "routes": [
+    {"path": "/old", "redirect": "/new", "temporary": true},
+    {"method": "GET", "path": "/robots.txt", "serve": "robots.txt"},
+    {"path": "/", "serve": "public"}
+  ]
+}`), 0o644))
+	t.Setenv("HTTPSKIT_CAROOT", filepath.Join(t.TempDir(), "ca"))
+	site := startServe(t, "--config", cfg)
+	c := caClient(t, site.caFile, true)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	base := strings.Replace(site.url, "127.0.0.1", "localhost", 1)
+	for _, tt := range []struct{ path, want string }{
+		{"/", "<p>site</p>"},
+		{"/robots.txt", "User-agent: *\n"},
+	} {
+		resp, err := c.Get(strings.TrimSuffix(base, "/") + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != tt.want {
+			t.Errorf("GET %s = %d %q, want 200 %q", tt.path, resp.StatusCode, body, tt.want)
+		}
+	}
+	resp, err := c.Get(strings.TrimSuffix(base, "/") + "/old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/new" {
+		t.Errorf("GET /old = %d Location %q, want 302 /new", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestServeConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "site.json")
+	must(t, os.WriteFile(cfg, []byte(`{"listeners":[{"kind":"https","port":-1,"cert":"nope.pem","key":"nope-key.pem"}]}`), 0o644))
+	err := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "listeners[0]") || !strings.Contains(err.Error(), "nope.pem") {
+		t.Fatalf("serve --config with a missing cert = %v, want an error naming listeners[0] and nope.pem", err)
+	}
+}
