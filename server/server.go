@@ -37,7 +37,8 @@ type Server struct {
 	routes atomic.Pointer[[]*routeEntry] // immutable snapshot, replaced on change
 	rmu    sync.Mutex                    // serialises route changes
 
-	mu        sync.Mutex // guards listeners and running
+	life      sync.Mutex // serialises Start and Stop
+	mu        sync.Mutex // guards listeners and running; never held while draining
 	listeners []*Listener
 	running   bool
 }
@@ -139,6 +140,8 @@ func (s *Server) Servers() []*Listener {
 // names the listener. Start on a running server does nothing. With no listeners, Start only
 // marks the server running (requests can still reach it through ServeHTTP).
 func (s *Server) Start(ctx context.Context) error {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
@@ -163,15 +166,20 @@ func (s *Server) Start(ctx context.Context) error {
 // finish. When ctx ends first, the remaining connections are closed and ctx's error is
 // returned. The server can be started again.
 func (s *Server) Stop(ctx context.Context) error {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.running {
+		s.mu.Unlock()
 		return nil
 	}
 	s.running = false
-	errs := make([]error, len(s.listeners))
+	ls := slices.Clone(s.listeners)
+	s.mu.Unlock()
+	// Handlers still running may call into s (Servers, Running) while we wait for them.
+	errs := make([]error, len(ls))
 	var wg sync.WaitGroup
-	for i, l := range s.listeners {
+	for i, l := range ls {
 		wg.Go(func() { errs[i] = l.stop(ctx) })
 	}
 	wg.Wait()
