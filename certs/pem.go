@@ -41,7 +41,7 @@ func IsPEM(s string) bool {
 // error from package os. Every error is an [*Error].
 func ReadPEM(what, s string) ([]byte, error) {
 	if IsPEM(s) {
-		return []byte(s), nil
+		return trimPEMLines(s), nil
 	}
 	if strings.TrimSpace(s) == "" {
 		return nil, &Error{Input: what, Source: textSource, Err: errEmpty}
@@ -323,4 +323,14 @@ func certPool(data []byte, source string) (*x509.CertPool, error) {
 		pool.AddCert(c)
 	}
 	return pool, nil
+}
+
+// trimPEMLines strips the white space around every line of PEM text, so text indented in a
+// config file or a Go string literal still decodes.
+func trimPEMLines(s string) []byte {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return []byte(strings.Join(lines, "\n") + "\n")
 }

@@ -114,7 +114,8 @@ func TestReadPEM(t *testing.T) {
 		wantSource string
 	}{
 		{name: "PEM text", in: text, want: text},
-		{name: "leading white space", in: "\n  \t" + text, want: "\n  \t" + text},
+		{name: "leading white space", in: "\n  \t" + text, want: text},
+		{name: "indented lines", in: "\n    -----BEGIN CERTIFICATE-----\n    AAAA\n    -----END CERTIFICATE-----\n  ", want: text},
 		{name: "file name", in: file, want: text},
 		{name: "missing file", in: missing, wantErr: ErrNotFound, wantSource: missing},
 		{name: "empty", in: "", wantErr: ErrNoPEM, wantSource: "PEM text"},

@@ -186,7 +186,10 @@ func (s *Server) removeRoutes(drop func(*routeEntry) bool) bool {
 	}
 	s.routes.Store(&next)
 	for _, c := range closers {
-		c.Close()
+		// A directory served by several routes stays open while one of them remains.
+		if !slices.ContainsFunc(next, func(e *routeEntry) bool { return e.closer == c }) {
+			c.Close()
+		}
 	}
 	return true
 }

@@ -68,7 +68,10 @@ func (s *Server) AddHTTPServer(cfg HTTPConfig) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l, s.add(l)
+	if err := s.add(l); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // AddHTTPSServer adds a TLS listener serving HTTP/1.1 and HTTP/2, chosen by ALPN. The
@@ -93,7 +96,10 @@ func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l, s.add(l)
+	if err := s.add(l); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 func (s *Server) add(l *Listener) error {
