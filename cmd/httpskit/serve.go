@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
@@ -266,6 +267,10 @@ func printServing(w io.Writer, s *server.Server, dev *devCert) {
 	var first string
 	for _, l := range s.Servers() {
 		u := l.URL() + "/"
+		if h := l.Host(); h == "0.0.0.0" || h == "::" {
+			// Every interface: show the name the development certificate is valid for.
+			u = strings.Replace(u, "://"+net.JoinHostPort(h, strconv.Itoa(l.Port())), "://"+net.JoinHostPort("localhost", strconv.Itoa(l.Port())), 1)
+		}
 		if first == "" && l.Kind() != server.KindHTTP {
 			first = u
 		}
