@@ -1,0 +1,230 @@
+package https
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// Kinds of failure. An *Error carries one of them in its Kind field, and
+// errors.Is(err, ErrX) reports whether err is of kind ErrX.
+var (
+	// ErrInvalidRequest: Request found a problem in its Options before any I/O.
+	ErrInvalidRequest = errors.New("https: invalid request")
+	// ErrRefused: nothing listens on the host and port (ECONNREFUSED).
+	ErrRefused = errors.New("https: connection refused")
+	// ErrDNS: the host name could not be resolved.
+	ErrDNS = errors.New("https: host name not resolved")
+	// ErrTimeout: nothing moved for the SetTimeout duration, or a dial,
+	// handshake or network deadline expired.
+	ErrTimeout = errors.New("https: timeout")
+	// ErrUnknownAuthority: the server's certificate does not chain to a
+	// trusted root (Options.CA, or the system roots when CA is empty).
+	ErrUnknownAuthority = errors.New("https: certificate signed by unknown authority")
+	// ErrNameMismatch: the server's certificate is not valid for the host.
+	ErrNameMismatch = errors.New("https: certificate name mismatch")
+	// ErrExpired: the server's certificate has expired or is not yet valid.
+	ErrExpired = errors.New("https: certificate expired or not yet valid")
+	// ErrBadCertificate: the server's certificate is invalid for another
+	// reason (for example a CA not allowed to sign it).
+	ErrBadCertificate = errors.New("https: invalid server certificate")
+	// ErrClientCertRefused: the server rejected our client certificate, or
+	// required one and we sent none (TLS alerts bad_certificate,
+	// unknown_ca, certificate_required and the like).
+	ErrClientCertRefused = errors.New("https: client certificate refused by server")
+	// ErrHandshake: the TLS handshake failed for any other reason.
+	ErrHandshake = errors.New("https: TLS handshake failed")
+	// ErrClosed: the server closed or reset the connection before a response.
+	ErrClosed = errors.New("https: connection closed before response")
+	// ErrMalformedResponse: the server's answer is not valid HTTP.
+	ErrMalformedResponse = errors.New("https: malformed response")
+	// ErrTruncated: the response body ended before its declared end (short
+	// Content-Length, cut chunked encoding, reset mid-body). A cut body is
+	// always this error, never a silent short read.
+	ErrTruncated = errors.New("https: response body truncated")
+	// ErrContentLength: the request body did not match its Content-Length.
+	ErrContentLength = errors.New("https: request body does not match Content-Length")
+	// ErrWriteAfterEnd: Write or End with data after End.
+	ErrWriteAfterEnd = errors.New("https: write after end")
+	// ErrAborted: the request was aborted (Abort, context cancellation or
+	// IncomingMessage.Close) before it completed.
+	ErrAborted = errors.New("https: request aborted")
+	// ErrFlowing: Read on a message whose body is delivered by OnData.
+	ErrFlowing = errors.New("https: body is in flowing mode (OnData); Read is not available")
+)
+
+// Error is the error type of this package: what failed (Kind), for which
+// request (Op and URL), and the underlying cause (Err). Both Kind and Err are
+// reachable through errors.Is and errors.As, so errors.Is(err, ErrRefused)
+// and errors.As(err, new(x509.HostnameError)) both work.
+type Error struct {
+	Op   string // the request method, e.g. "GET"
+	URL  string // the request URL, e.g. "https://localhost:8443/x"
+	Kind error  // one of the ErrX values of this package
+	Err  error  // the cause; nil when Kind says it all
+}
+
+// Error formats e as "https: METHOD URL: kind: cause".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("https: ")
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteByte(' ')
+	}
+	if e.URL != "" {
+		b.WriteString(e.URL)
+		b.WriteString(": ")
+	}
+	kind := "error"
+	if e.Kind != nil {
+		kind = strings.TrimPrefix(e.Kind.Error(), "https: ")
+	}
+	b.WriteString(kind)
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Kind and Err.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// Timeout reports whether e is of kind ErrTimeout; with Temporary it makes
+// *Error a net.Error.
+func (e *Error) Timeout() bool { return errors.Is(e.Kind, ErrTimeout) }
+
+// Temporary reports the same as Timeout (net.Error asks for it; it is
+// deprecated there).
+func (e *Error) Temporary() bool { return e.Timeout() }
+
+var _ net.Error = (*Error)(nil)
+
+// phase says where in a request's life an error happened; it decides what an
+// EOF or a reset means.
+type phase int
+
+const (
+	phaseRoundTrip phase = iota // before the response headers
+	phaseBody                   // while reading the response body
+)
+
+// kindOf maps an error from net, crypto/tls, crypto/x509 or net/http to one
+// of the ErrX kinds.
+func kindOf(err error, ph phase) error {
+	for _, k := range []error{ErrTimeout, ErrAborted, ErrContentLength, ErrTruncated, ErrWriteAfterEnd} {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		dns      *net.DNSError
+		record   tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrRefused
+	case errors.As(err, &dns):
+		return ErrDNS
+	case errors.As(err, &unknown):
+		return ErrUnknownAuthority
+	case errors.As(err, &hostname):
+		return ErrNameMismatch
+	case errors.As(err, &invalid):
+		if invalid.Reason == x509.Expired {
+			return ErrExpired
+		}
+		return ErrBadCertificate
+	case isClientCertAlert(err):
+		return ErrClientCertRefused
+	case errors.As(err, &record), isRemoteAlert(err):
+		return ErrHandshake
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return ErrTimeout
+	}
+	if ph == phaseBody {
+		// Everything that stops a body early (unexpected EOF, a reset, a
+		// protocol error mid-stream) is a truncation.
+		return ErrTruncated
+	}
+	var proto textproto.ProtocolError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &proto), strings.Contains(msg, "malformed HTTP"),
+		strings.Contains(msg, "malformed MIME"), strings.Contains(msg, "http2: server sent"),
+		strings.Contains(msg, "protocol error"), strings.Contains(msg, "invalid header"):
+		return ErrMalformedResponse
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, http.ErrServerClosed):
+		return ErrClosed
+	case strings.Contains(msg, "tls: "):
+		return ErrHandshake
+	}
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isRemoteAlert reports whether err is a TLS alert sent by the server
+// (crypto/tls reports it as a *net.OpError with Op "remote error").
+func isRemoteAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
+}
+
+// clientCertAlerts are the alert texts a server sends when it does not accept
+// the client's certificate (RFC 8446 §6.2), as crypto/tls prints them.
+var clientCertAlerts = []string{
+	"tls: bad certificate",
+	"tls: unsupported certificate",
+	"tls: revoked certificate",
+	"tls: expired certificate",
+	"tls: unknown certificate",
+	"tls: unknown certificate authority",
+	"tls: access denied",
+	"tls: certificate required",
+}
+
+func isClientCertAlert(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		for _, a := range clientCertAlerts {
+			if op.Err.Error() == a {
+				return true
+			}
+		}
+		return false
+	}
+	// net/http sometimes flattens the cause into a string.
+	msg := err.Error()
+	for _, a := range clientCertAlerts {
+		if strings.Contains(msg, "remote error: "+a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,99 @@
+package https
+
+import "sync"
+
+// loop runs the callbacks of one request one at a time, in the order they
+// were queued. It owns no goroutine while idle: the first queued callback
+// starts a drain goroutine that exits when the queue is empty. Callbacks
+// never run on the caller's goroutine nor on net/http's goroutines, so a
+// callback may block or call any method of the request without deadlock.
+//
+// mu also guards the state of the request and message that share the loop.
+type loop struct {
+	mu      sync.Mutex
+	queue   []func()
+	running bool
+}
+
+// postLocked queues f. l.mu must be held.
+func (l *loop) postLocked(f func()) {
+	l.queue = append(l.queue, f)
+	if !l.running {
+		l.running = true
+		go l.drain()
+	}
+}
+
+func (l *loop) drain() {
+	l.mu.Lock()
+	for len(l.queue) > 0 {
+		f := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		l.mu.Unlock()
+		f()
+		l.mu.Lock()
+	}
+	l.queue = nil
+	l.running = false
+	l.mu.Unlock()
+}
+
+// once is a one-time event carrying a value of type T: handlers registered
+// before it fires run when it fires; handlers registered after run at once
+// (queued on the loop), like a settled promise. Firing is itself queued, so a
+// handler registered by an earlier callback (OnEnd inside the response
+// callback) is in place when a later event fires. Guarded by loop.mu.
+type once[T any] struct {
+	queued   bool // fireLocked was called
+	fired    bool // its handlers were taken
+	val      T
+	handlers []func(T)
+}
+
+// onLocked registers h. l.mu must be held.
+func (e *once[T]) onLocked(l *loop, h func(T)) {
+	if h == nil {
+		return
+	}
+	if e.fired {
+		v := e.val
+		l.postLocked(func() { h(v) })
+		return
+	}
+	e.handlers = append(e.handlers, h)
+}
+
+// fireLocked queues the firing of e with v; later calls do nothing.
+// l.mu must be held.
+func (e *once[T]) fireLocked(l *loop, v T) {
+	if e.queued {
+		return
+	}
+	e.queued, e.val = true, v
+	l.postLocked(func() {
+		l.mu.Lock()
+		e.fired = true
+		hs := e.handlers
+		e.handlers = nil
+		l.mu.Unlock()
+		for _, h := range hs {
+			h(v)
+		}
+	})
+}
+
+// on registers h on e under l.mu.
+func on[T any](l *loop, e *once[T], h func(T)) {
+	l.mu.Lock()
+	e.onLocked(l, h)
+	l.mu.Unlock()
+}
+
+// noArg adapts a func() handler to once[struct{}].
+func noArg(h func()) func(struct{}) {
+	if h == nil {
+		return nil
+	}
+	return func(struct{}) { h() }
+}

@@ -1,0 +1,173 @@
+package https
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// IncomingMessage is a response: the seed's https.IncomingMessage. The
+// request creates it and hands it to 'response'; its fields are set then and
+// not changed, so they may be read from any goroutine.
+//
+// The body starts paused. Read pulls it (io.Reader); OnData switches it to
+// flowing mode, where the library reads and delivers chunks (Read then
+// returns ErrFlowing). Either way 'end' fires when the body is complete and
+// 'close' follows. A body cut short is an error (kind ErrTruncated), never a
+// short read that looks complete. A body that is neither read nor closed
+// keeps its connection busy. Methods are safe for concurrent use.
+type IncomingMessage struct {
+	Headers       http.Header // response headers, canonical names
+	Method        string      // the request's method
+	StatusCode    int         // e.g. 404
+	StatusMessage string      // reason phrase, e.g. "Not Found"; may be empty
+	URL           string      // the request's URL, e.g. "https://localhost:8443/a?b=c"
+	HTTPVersion   string      // "1.1" or "2.0" ("1.0" for an HTTP/1.0 server)
+
+	req    *ClientRequest
+	body   io.ReadCloser
+	readMu sync.Mutex // serialises body reads
+
+	// Guarded by req.l.mu.
+	flowing bool
+	ended   bool
+	data    []func([]byte)
+	endEv   once[struct{}]
+	closeEv once[struct{}]
+}
+
+// Read reads the body, as io.Reader. It returns io.EOF once the whole body
+// was read ('end' and 'close' then fire), ErrFlowing after OnData, and an
+// *Error if the body is cut short (ErrTruncated), times out (ErrTimeout)
+// or was aborted (ErrAborted).
+func (m *IncomingMessage) Read(p []byte) (int, error) {
+	r := m.req
+	r.l.mu.Lock()
+	switch {
+	case m.ended:
+		r.l.mu.Unlock()
+		return 0, io.EOF
+	case m.flowing:
+		r.l.mu.Unlock()
+		return 0, ErrFlowing
+	case r.closed:
+		err := r.terminalErrLocked()
+		r.l.mu.Unlock()
+		return 0, err
+	}
+	r.l.mu.Unlock()
+
+	m.readMu.Lock()
+	n, err := m.body.Read(p)
+	m.readMu.Unlock()
+	if n > 0 {
+		r.timer.touch()
+	}
+	switch {
+	case err == io.EOF:
+		m.complete()
+	case err != nil:
+		err = r.fail(err, phaseBody)
+	}
+	return n, err
+}
+
+// Close discards the rest of the body. Before the end it drops the
+// connection and ends the request with 'close' (no 'end', no 'error');
+// after the end it does nothing. It returns nil.
+func (m *IncomingMessage) Close() error {
+	r := m.req
+	r.l.mu.Lock()
+	if m.ended || r.closed {
+		r.l.mu.Unlock()
+		return nil
+	}
+	r.err = r.errorOf(ErrAborted, nil)
+	r.terminateUnlock(nil, false)
+	return nil
+}
+
+// SetTimeout sets the request's inactivity timeout, as
+// ClientRequest.SetTimeout (there is one timer per request).
+func (m *IncomingMessage) SetTimeout(d time.Duration, cb func()) { m.req.SetTimeout(d, cb) }
+
+// OnData registers h for 'data' events and switches the body to flowing
+// mode: the library reads the body and calls h with each chunk (the slice
+// is h's to keep). The next chunk is read only after h returns, so a slow
+// h slows the transfer instead of buffering it.
+func (m *IncomingMessage) OnData(h func([]byte)) {
+	if h == nil {
+		return
+	}
+	r := m.req
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	m.data = append(m.data, h)
+	if !m.flowing && !m.ended && !r.closed {
+		m.flowing = true
+		go m.pump()
+	}
+}
+
+// OnEnd registers h for 'end': the whole body was delivered.
+func (m *IncomingMessage) OnEnd(h func()) { on(&m.req.l, &m.endEv, noArg(h)) }
+
+// OnClose registers h for the message's 'close': it fires after 'end',
+// and also when the body stops early (error, Abort, Close); the request's
+// 'close' follows it.
+func (m *IncomingMessage) OnClose(h func()) { on(&m.req.l, &m.closeEv, noArg(h)) }
+
+// pump reads the body in flowing mode and delivers it chunk by chunk.
+func (m *IncomingMessage) pump() {
+	r := m.req
+	buf := make([]byte, 32<<10)
+	for {
+		m.readMu.Lock()
+		n, err := m.body.Read(buf)
+		m.readMu.Unlock()
+		if n > 0 {
+			r.timer.touch()
+			chunk := slices.Clone(buf[:n])
+			delivered := make(chan struct{})
+			r.l.mu.Lock()
+			if r.closed {
+				r.l.mu.Unlock()
+				return
+			}
+			r.l.postLocked(func() {
+				defer close(delivered)
+				r.l.mu.Lock()
+				hs := slices.Clone(m.data)
+				r.l.mu.Unlock()
+				for _, h := range hs {
+					h(chunk)
+				}
+			})
+			r.l.mu.Unlock()
+			<-delivered
+		}
+		switch {
+		case err == io.EOF:
+			m.complete()
+			return
+		case err != nil:
+			r.fail(err, phaseBody)
+			return
+		}
+	}
+}
+
+// complete fires 'end' and ends the request normally.
+func (m *IncomingMessage) complete() {
+	r := m.req
+	r.l.mu.Lock()
+	if r.closed || m.ended {
+		r.l.mu.Unlock()
+		return
+	}
+	m.ended = true
+	m.endEv.fireLocked(&r.l, struct{}{})
+	r.terminateUnlock(nil, false)
+}

@@ -1,0 +1,272 @@
+package https
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// METHODS lists the methods of the seed's https.METHODS. It is informative:
+// Request sends any valid method token, PATCH and extension methods included.
+var METHODS = []string{"DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE"}
+
+// Options describes one request, as the seed's options object. The zero value
+// is a GET of https://localhost/ that verifies the server's certificate
+// against the system roots.
+type Options struct {
+	// Host is the server's name or IP address, without a port.
+	// Zero means "localhost". An IPv6 address may be given with or
+	// without brackets.
+	Host string
+	// Hostname is an alias for Host; it wins when both are set.
+	Hostname string
+	// Port is the server's TCP port, 1 to 65535. Zero means 443 (the seed's
+	// "80" is a slip; upstream code uses 443).
+	Port int
+	// Method is the request method, sent as given (case is kept). Zero
+	// means "GET". Any valid HTTP token is accepted.
+	Method string
+	// Path is the request target, with its query if any. Zero means "/".
+	// It must start with "/" (or be "*" for OPTIONS) and hold no space or
+	// control character.
+	Path string
+	// Headers are sent as given. Host (with the port when it is not 443) and
+	// Authorization (from Auth) are added when absent. A Content-Length
+	// fixes the body length; without one the body is sent chunked.
+	// No User-Agent or Accept-Encoding is added.
+	Headers http.Header
+	// Auth is "user:password" for HTTP Basic authentication; "user" alone
+	// means an empty password. The user must not be empty. Zero sends no
+	// Authorization.
+	Auth string
+	// CA is PEM text or the name of a PEM file with one or more CA
+	// certificates. When set, it replaces the system roots; zero uses the
+	// system roots.
+	CA string
+	// Cert is the client certificate for mutual TLS: PEM text or a file
+	// name. It needs Key.
+	Cert string
+	// Key is the private key of Cert: PEM text or a file name.
+	Key string
+	// InsecureSkipVerify turns off verification of the server's
+	// certificate chain and name: the seed's rejectUnauthorized:false.
+	// The zero value verifies.
+	InsecureSkipVerify bool
+}
+
+// plan is a validated request, ready for the wire.
+type plan struct {
+	method        string
+	url           *url.URL
+	urlString     string
+	host          string // value of the Host header
+	header        http.Header
+	contentLength int64 // -1: not given, chunked
+	tls           tlsSettings
+}
+
+func invalid(method, u string, format string, args ...any) error {
+	return &Error{Op: method, URL: u, Kind: ErrInvalidRequest, Err: fmt.Errorf(format, args...)}
+}
+
+// newPlan checks opts and builds the request it describes. Every problem it
+// reports is an *Error of kind ErrInvalidRequest (wrapping a *certs.Error for
+// CA, Cert and Key problems).
+func newPlan(opts Options) (*plan, error) {
+	p := &plan{method: opts.Method, contentLength: -1}
+	if p.method == "" {
+		p.method = http.MethodGet
+	}
+	if !isToken(p.method) {
+		return nil, invalid("", "", "method %q is not a valid token", p.method)
+	}
+
+	host := opts.Hostname
+	if host == "" {
+		host = opts.Host
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	host, err := checkHost(host)
+	if err != nil {
+		return nil, invalid(p.method, "", "%v", err)
+	}
+	port := opts.Port
+	if port == 0 {
+		port = 443
+	}
+	if port < 1 || port > 65535 {
+		return nil, invalid(p.method, "", "port %d out of range 1-65535", opts.Port)
+	}
+	authority := net.JoinHostPort(host, strconv.Itoa(port))
+	if port == 443 {
+		authority = host
+		if strings.Contains(host, ":") {
+			authority = "[" + host + "]"
+		}
+	}
+
+	path := opts.Path
+	if path == "" {
+		path = "/"
+	}
+	p.urlString = "https://" + authority + path
+	if err := checkPath(p.method, path); err != nil {
+		return nil, invalid(p.method, "", "path %q: %v", path, err)
+	}
+	if path == "*" {
+		p.url = &url.URL{Scheme: "https", Host: authority, Opaque: "*"}
+	} else {
+		u, err := url.ParseRequestURI(path)
+		if err != nil {
+			return nil, invalid(p.method, "", "path %q: %v", path, errors.Unwrap(err))
+		}
+		u.Scheme, u.Host = "https", authority
+		p.url = u
+	}
+
+	p.header = make(http.Header, len(opts.Headers)+2)
+	for name, values := range opts.Headers {
+		if !isToken(name) {
+			return nil, invalid(p.method, p.urlString, "header name %q is not a valid token", name)
+		}
+		for _, v := range values {
+			if !validHeaderValue(v) {
+				return nil, invalid(p.method, p.urlString, "header %s: value %q holds a control character", name, v)
+			}
+		}
+		p.header[http.CanonicalHeaderKey(name)] = append(p.header[http.CanonicalHeaderKey(name)], values...)
+	}
+	p.host = authority
+	if h := p.header.Get("Host"); h != "" {
+		p.host = h
+	}
+	p.header.Del("Host")
+	if cl, ok := p.header["Content-Length"]; ok {
+		n, err := parseContentLength(cl)
+		if err != nil {
+			return nil, invalid(p.method, p.urlString, "%v", err)
+		}
+		p.contentLength = n
+	}
+	if opts.Auth != "" && p.header.Get("Authorization") == "" {
+		a, err := basicAuth(opts.Auth)
+		if err != nil {
+			return nil, invalid(p.method, p.urlString, "%v", err)
+		}
+		p.header.Set("Authorization", a)
+	}
+	if _, ok := p.header["User-Agent"]; !ok {
+		p.header["User-Agent"] = []string{""} // net/http then sends none
+	}
+
+	p.tls, err = loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
+	if err != nil {
+		return nil, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
+	}
+	return p, nil
+}
+
+func checkHost(host string) (string, error) {
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+		if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+			return "", fmt.Errorf("host %q: not an IPv6 address", host)
+		}
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c <= ' ' || c == 0x7f || strings.IndexByte("/?#@[]\\", c) >= 0 {
+			return "", fmt.Errorf("host %q: illegal character %q", host, c)
+		}
+	}
+	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+		return "", fmt.Errorf("host %q: put the port in Options.Port", host)
+	}
+	return host, nil
+}
+
+// checkPath enforces the seed's "illegal characters" rule: no space, no
+// control character, and an origin-form target (or "*" for OPTIONS).
+func checkPath(method, path string) error {
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c <= ' ' || c == 0x7f {
+			return fmt.Errorf("illegal character %q at %d", c, i)
+		}
+	}
+	if path == "*" {
+		if method != http.MethodOptions {
+			return errors.New(`"*" is only valid with OPTIONS`)
+		}
+		return nil
+	}
+	if !strings.HasPrefix(path, "/") {
+		return errors.New(`must start with "/"`)
+	}
+	return nil
+}
+
+func parseContentLength(values []string) (int64, error) {
+	n := int64(-1)
+	for _, v := range values {
+		m, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || m < 0 {
+			return 0, fmt.Errorf("Content-Length %q is not a non-negative integer", v)
+		}
+		if n >= 0 && m != n {
+			return 0, fmt.Errorf("conflicting Content-Length values %q", values)
+		}
+		n = m
+	}
+	if n < 0 {
+		return 0, errors.New("empty Content-Length header")
+	}
+	return n, nil
+}
+
+func basicAuth(auth string) (string, error) {
+	user, _, _ := strings.Cut(auth, ":")
+	if user == "" {
+		return "", errors.New(`auth: empty user name (want "user:password")`)
+	}
+	for i := 0; i < len(auth); i++ {
+		if c := auth[i]; c < ' ' || c == 0x7f {
+			return "", errors.New("auth: control character")
+		}
+	}
+	if !strings.Contains(auth, ":") {
+		auth += ":"
+	}
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(auth)), nil
+}
+
+// isToken reports whether s is an RFC 9110 token (method and header names).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue rejects control characters other than horizontal tab, so
+// no value can split a header line (CR, LF) or smuggle a NUL.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

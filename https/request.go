@@ -1,0 +1,287 @@
+package https
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// ClientRequest is a request in progress: the seed's https.ClientRequest.
+// Request and Get create it; its zero value is not usable.
+//
+// Its body is written with Write and ended with End; nothing is held whole
+// in memory (each Write returns once the transport has taken its bytes).
+// Events are delivered to the On… callbacks one at a time, never
+// concurrently, on a goroutine of the request (never the caller's), in the
+// order socket, finish, response, data, end, close; on failure error, then
+// close. Every request ends with exactly one close.
+//
+// All methods are safe for concurrent use.
+type ClientRequest struct {
+	l         loop
+	plan      *plan
+	transport *http.Transport
+	ctx       context.Context // internal; cancelled when the request ends
+	cancel    context.CancelFunc
+	stopCtx   func() bool // stops the caller's context watch
+	timer     idleTimer
+	respDone  chan struct{} // closed on 'response' or on termination
+	certAsked atomic.Bool   // the server requested a client certificate
+
+	// Guarded by l.mu.
+	started    bool // the round trip runs
+	ended      bool // End was called
+	closed     bool // 'close' fired: the request's life is over
+	respReady  bool // respDone is closed
+	written    int64
+	pw         *io.PipeWriter
+	abortedAt  time.Time
+	err        error // the terminal error (also ErrAborted after Abort)
+	msg        *IncomingMessage
+	conn       net.Conn // from 'socket'
+	connReused bool
+
+	socket   once[net.Conn]
+	finish   once[struct{}]
+	response once[*IncomingMessage]
+	errEv    once[error]
+	closeEv  once[struct{}]
+}
+
+// Request validates opts, then starts the request it describes and returns
+// it: the seed's https.request. Problems found before any I/O are returned
+// as an *Error of kind ErrInvalidRequest: an illegal path, method, host,
+// port, header or Auth, or a CA, Cert or Key that cannot be read, parsed or
+// paired (the *certs.Error is wrapped). onResponse, if not nil, is
+// registered with OnResponse.
+//
+// The connection is opened as soon as the request knows its body framing:
+// at once with a Content-Length header, else at the first Write or at End.
+// The caller must call End (Get does), then read the response body (Read
+// or OnData) or Close it, or call Abort; otherwise the connection stays
+// busy. Cancelling ctx aborts the request exactly like Abort.
+func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage)) (*ClientRequest, error) {
+	p, err := newPlan(opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &ClientRequest{
+		plan:      p,
+		transport: transportFor(p.tls),
+		respDone:  make(chan struct{}),
+	}
+	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.timer.fire = r.timedOut
+	r.OnResponse(onResponse)
+	if ctx.Err() != nil {
+		r.Abort()
+		return r, nil
+	}
+	stop := context.AfterFunc(ctx, r.Abort)
+	r.l.mu.Lock()
+	if r.closed {
+		r.l.mu.Unlock()
+		stop()
+		return r, nil
+	}
+	r.stopCtx = stop
+	switch {
+	case p.contentLength == 0:
+		r.startLocked(false)
+	case p.contentLength > 0:
+		r.startLocked(true)
+	}
+	r.l.mu.Unlock()
+	return r, nil
+}
+
+// Get is Request followed by End: the seed's https.get. If End fails (a
+// Content-Length header with no body), Get returns the request and that
+// error.
+func Get(ctx context.Context, opts Options, onResponse func(*IncomingMessage)) (*ClientRequest, error) {
+	r, err := Request(ctx, opts, onResponse)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.End()
+}
+
+// Write sends p as part of the request body. It blocks until the transport
+// has taken p (so a slow server slows the writer) and returns an error if
+// the request has failed, was aborted or ended, or if p would exceed the
+// Content-Length header (an *Error of kind ErrContentLength, which also
+// fails the request). The first Write of a request without Content-Length
+// starts it with a chunked body. An empty p writes nothing.
+func (r *ClientRequest) Write(p []byte) (int, error) {
+	return r.write(p, false)
+}
+
+func (r *ClientRequest) write(p []byte, fromEnd bool) (int, error) {
+	r.l.mu.Lock()
+	if r.closed {
+		err := r.terminalErrLocked()
+		r.l.mu.Unlock()
+		return 0, err
+	}
+	if r.ended && !fromEnd {
+		r.l.mu.Unlock()
+		return 0, r.errorOf(ErrWriteAfterEnd, nil)
+	}
+	if cl := r.plan.contentLength; cl >= 0 && r.written+int64(len(p)) > cl {
+		err := r.errorOf(ErrContentLength, fmt.Errorf("body exceeds Content-Length %d", cl))
+		r.terminateUnlock(err, true)
+		return 0, err
+	}
+	if len(p) == 0 {
+		r.l.mu.Unlock()
+		return 0, nil
+	}
+	r.written += int64(len(p))
+	if !r.started {
+		r.startLocked(true)
+	}
+	pw := r.pw
+	r.l.mu.Unlock()
+
+	n, err := pw.Write(p)
+	if err != nil {
+		r.l.mu.Lock()
+		if r.closed {
+			err = r.terminalErrLocked()
+		} else if kind := kindOf(err, phaseRoundTrip); kind != nil {
+			err = r.errorOf(kind, err)
+		} else {
+			err = r.errorOf(ErrClosed, err) // the transport stopped reading the body
+		}
+		r.l.mu.Unlock()
+		return n, err
+	}
+	r.timer.touch()
+	return n, nil
+}
+
+// End writes data, if any, and ends the request body; 'finish' follows
+// once the whole request has been sent. A request ended without any Write
+// sends no body. With a Content-Length header, End fails the request with
+// an *Error of kind ErrContentLength when fewer bytes were written. A
+// second End does nothing (with data it returns ErrWriteAfterEnd). End after
+// Abort returns the abort error.
+func (r *ClientRequest) End(data ...[]byte) error {
+	r.l.mu.Lock()
+	if r.closed {
+		err := r.terminalErrLocked()
+		r.l.mu.Unlock()
+		return err
+	}
+	if r.ended {
+		r.l.mu.Unlock()
+		for _, d := range data {
+			if len(d) > 0 {
+				return r.errorOf(ErrWriteAfterEnd, nil)
+			}
+		}
+		return nil
+	}
+	r.ended = true
+	r.l.mu.Unlock()
+
+	for _, d := range data {
+		if _, err := r.write(d, true); err != nil {
+			return err
+		}
+	}
+
+	r.l.mu.Lock()
+	if r.closed {
+		err := r.terminalErrLocked()
+		r.l.mu.Unlock()
+		return err
+	}
+	if cl := r.plan.contentLength; cl >= 0 && r.written != cl {
+		err := r.errorOf(ErrContentLength, fmt.Errorf("body has %d bytes, Content-Length %d", r.written, cl))
+		r.terminateUnlock(err, true)
+		return err
+	}
+	if !r.started {
+		r.startLocked(false)
+	}
+	pw := r.pw
+	r.l.mu.Unlock()
+	if pw != nil {
+		pw.Close()
+	}
+	return nil
+}
+
+// Abort drops the request and its connection: pending Writes return, the
+// response (if any) stops, and the request ends with 'close' and no
+// 'error'. Aborted then reports the time. Abort after the request's close
+// does nothing.
+func (r *ClientRequest) Abort() {
+	r.l.mu.Lock()
+	if r.closed {
+		r.l.mu.Unlock()
+		return
+	}
+	r.abortedAt = time.Now()
+	r.err = r.errorOf(ErrAborted, nil)
+	r.terminateUnlock(nil, false)
+}
+
+// Aborted returns when Abort (or a SetTimeout with a nil callback) took
+// effect, or the zero time if the request was never aborted.
+func (r *ClientRequest) Aborted() time.Time {
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	return r.abortedAt
+}
+
+// SetTimeout sets an inactivity timeout: it fires when no byte of the
+// request or of its response has moved for d (connecting counts as idle).
+// With a nil cb the request is aborted with an *Error of kind ErrTimeout
+// ('error', then 'close'); with a cb, cb runs once as an event and decides
+// (SetTimeout again re-arms it). It never fires after the response has
+// ended. d <= 0 turns the timeout off. A later call replaces an earlier one;
+// IncomingMessage.SetTimeout sets the same timer.
+func (r *ClientRequest) SetTimeout(d time.Duration, cb func()) {
+	r.timer.set(d, cb)
+}
+
+// Response waits for the 'response' event and returns its message, or the
+// error that ended the request first (an *Error; of kind ErrAborted after
+// Abort).
+func (r *ClientRequest) Response() (*IncomingMessage, error) {
+	<-r.respDone
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	if r.msg != nil {
+		return r.msg, nil
+	}
+	return nil, r.err
+}
+
+// OnResponse registers h for the 'response' event: the status line and
+// headers arrived. The body is read with the message's Read or OnData.
+func (r *ClientRequest) OnResponse(h func(*IncomingMessage)) { on(&r.l, &r.response, h) }
+
+// OnSocket registers h for the 'socket' event: the request got its
+// connection (a *tls.Conn, possibly reused from an earlier request with the
+// same TLS settings, or shared by HTTP/2 streams). h must not read from or
+// write to it; closing it aborts the requests using it.
+func (r *ClientRequest) OnSocket(h func(net.Conn)) { on(&r.l, &r.socket, h) }
+
+// OnFinish registers h for the 'finish' event: the whole request, body
+// included, was handed to the connection. It fires once.
+func (r *ClientRequest) OnFinish(h func()) { on(&r.l, &r.finish, noArg(h)) }
+
+// OnClose registers h for the 'close' event, the last event of every
+// request: after the response's end, after an error, or after Abort.
+func (r *ClientRequest) OnClose(h func()) { on(&r.l, &r.closeEv, noArg(h)) }
+
+// OnError registers h for the 'error' event. The error is an *Error whose
+// Kind tells what failed. 'close' follows.
+func (r *ClientRequest) OnError(h func(error)) { on(&r.l, &r.errEv, h) }

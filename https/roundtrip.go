@@ -1,0 +1,277 @@
+package https
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// startLocked starts the round trip, with a streamed body when withBody
+// (chunked unless the plan has a Content-Length) or none. l.mu must be held.
+func (r *ClientRequest) startLocked(withBody bool) {
+	r.started = true
+	var body io.ReadCloser = http.NoBody
+	cl := int64(0)
+	if withBody {
+		pr, pw := io.Pipe()
+		r.pw = pw
+		body = &activityReader{r: pr, t: &r.timer}
+		cl = r.plan.contentLength // -1: chunked
+	}
+	go r.roundTrip(body, cl)
+}
+
+// roundTrip runs in its own goroutine for the life of the request headers.
+func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
+	wrote := make(chan struct{})
+	var wroteOnce sync.Once
+	trace := &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			r.timer.touch()
+			r.l.mu.Lock()
+			if !r.closed {
+				r.conn, r.connReused = info.Conn, info.Reused
+				r.socket.fireLocked(&r.l, info.Conn)
+			}
+			r.l.mu.Unlock()
+		},
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				r.l.mu.Lock()
+				if !r.closed {
+					r.finish.fireLocked(&r.l, struct{}{})
+				}
+				r.l.mu.Unlock()
+			}
+			wroteOnce.Do(func() { close(wrote) })
+		},
+	}
+	u := *r.plan.url
+	req := &http.Request{
+		Method:        r.plan.method,
+		URL:           &u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        r.plan.header.Clone(),
+		Host:          r.plan.host,
+		Body:          body,
+		ContentLength: cl,
+	}
+	ctx := context.WithValue(r.ctx, certAskedKey{}, &r.certAsked)
+	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	resp, err := r.transport.RoundTrip(req)
+	if err != nil {
+		r.fail(err, phaseRoundTrip)
+		return
+	}
+	r.timer.touch()
+	// 'finish' comes before 'response' even when the server answers early.
+	select {
+	case <-wrote:
+	case <-r.ctx.Done():
+		resp.Body.Close()
+		return
+	}
+
+	msg := newMessage(r, resp)
+	empty := resp.ContentLength == 0 || resp.Body == http.NoBody || r.plan.method == http.MethodHead ||
+		resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified
+	if empty {
+		// Framing says there is no body: drain the (at once) EOF so the
+		// connection goes back to the pool, and end the message now.
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			resp.Body.Close()
+			r.fail(err, phaseBody)
+			return
+		}
+	}
+	r.l.mu.Lock()
+	if r.closed {
+		r.l.mu.Unlock()
+		resp.Body.Close()
+		return
+	}
+	r.msg = msg
+	r.response.fireLocked(&r.l, msg)
+	r.respReady = true
+	close(r.respDone)
+	if !empty {
+		r.l.mu.Unlock()
+		return
+	}
+	msg.ended = true
+	msg.endEv.fireLocked(&r.l, struct{}{})
+	r.terminateUnlock(nil, false)
+}
+
+// terminateUnlock ends the life of the request: 'error' (when emit and err
+// is not nil), then the message's 'close', then 'close'. It records err as
+// the terminal error if there is none yet, unlocks l.mu, and then releases
+// the pipe, the response body, the timer and the context. l.mu must be held;
+// it is released.
+func (r *ClientRequest) terminateUnlock(err error, emit bool) {
+	if r.closed {
+		r.l.mu.Unlock()
+		return
+	}
+	r.closed = true
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	if err != nil && emit {
+		r.errEv.fireLocked(&r.l, err)
+	}
+	if r.msg != nil {
+		r.msg.closeEv.fireLocked(&r.l, struct{}{})
+	}
+	r.closeEv.fireLocked(&r.l, struct{}{})
+	if !r.respReady {
+		r.respReady = true
+		close(r.respDone)
+	}
+	pw, msg, stopCtx := r.pw, r.msg, r.stopCtx
+	cause := r.err
+	r.l.mu.Unlock()
+
+	r.timer.stop()
+	if stopCtx != nil {
+		stopCtx()
+	}
+	if pw != nil {
+		if cause == nil {
+			cause = r.errorOf(ErrWriteAfterEnd, errors.New("request complete"))
+		}
+		pw.CloseWithError(cause)
+	}
+	if msg != nil {
+		msg.body.Close()
+	}
+	r.cancel()
+}
+
+// fail ends the request with err (from net/http or a body read), wrapped in
+// an *Error; it does nothing if the request already ended. It returns the
+// terminal error.
+func (r *ClientRequest) fail(err error, ph phase) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		kind := kindOf(err, ph)
+		switch {
+		case kind == ErrHandshake && r.certAsked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
+			// TLS 1.2 servers answer a missing client certificate so.
+			kind = ErrClientCertRefused
+		case ph == phaseRoundTrip && r.clientCertRefused(err, kind):
+			kind = ErrClientCertRefused
+		}
+		e = r.errorOf(kind, err)
+	}
+	r.l.mu.Lock()
+	if r.closed {
+		err := r.terminalErrLocked()
+		r.l.mu.Unlock()
+		return err
+	}
+	r.terminateUnlock(e, true)
+	return e
+}
+
+// clientCertRefused reports whether err, a failure of the round trip, is
+// most likely the server refusing our client certificate. With TLS 1.3 the
+// server checks the certificate after the client's handshake is complete,
+// so its alert arrives as a read error on the connection, which net/http may
+// report only as a closed connection (HTTP/2: "client conn could not be
+// established"; HTTP/1: a broken pipe or EOF). A *tls.Conn keeps its read
+// error and returns it before touching the network connection, so it is
+// asked first; failing that, a fresh connection on which the server asked
+// for a certificate and then hung up before any response counts as refused.
+func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
+	if kind == ErrClientCertRefused {
+		return true
+	}
+	if !r.certAsked.Load() || kind != nil && kind != ErrClosed {
+		return false
+	}
+	r.l.mu.Lock()
+	tc, ok := r.conn.(*tls.Conn)
+	reused := r.connReused
+	r.l.mu.Unlock()
+	if !ok || reused {
+		return false
+	}
+	if tc.ConnectionState().Version != tls.VersionTLS13 {
+		return false
+	}
+	tc.SetReadDeadline(time.Now())
+	if _, rerr := tc.Read(make([]byte, 1)); rerr != nil && isRemoteAlert(rerr) {
+		return isClientCertAlert(rerr)
+	}
+	return true
+}
+
+// timedOut runs when the inactivity timer expires.
+func (r *ClientRequest) timedOut(d time.Duration, cb func()) {
+	r.l.mu.Lock()
+	if r.closed || r.msg != nil && r.msg.ended {
+		r.l.mu.Unlock()
+		return
+	}
+	if cb != nil {
+		r.l.postLocked(cb)
+		r.l.mu.Unlock()
+		return
+	}
+	r.abortedAt = time.Now()
+	r.terminateUnlock(r.errorOf(ErrTimeout, fmt.Errorf("nothing moved for %v", d)), true)
+}
+
+// terminalErrLocked is the error returned by calls made after the end.
+func (r *ClientRequest) terminalErrLocked() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.errorOf(ErrAborted, errors.New("request closed"))
+}
+
+func (r *ClientRequest) errorOf(kind, err error) *Error {
+	return &Error{Op: r.plan.method, URL: r.plan.urlString, Kind: kind, Err: err}
+}
+
+// activityReader counts the bytes that move as activity for the idle timer.
+type activityReader struct {
+	r io.ReadCloser
+	t *idleTimer
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.t.touch()
+	}
+	return n, err
+}
+
+func (a *activityReader) Close() error { return a.r.Close() }
+
+// newMessage builds the IncomingMessage of resp.
+func newMessage(r *ClientRequest, resp *http.Response) *IncomingMessage {
+	reason := strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))
+	return &IncomingMessage{
+		Headers:       resp.Header,
+		Method:        r.plan.method,
+		StatusCode:    resp.StatusCode,
+		StatusMessage: strings.TrimSpace(reason),
+		URL:           r.plan.urlString,
+		HTTPVersion:   strconv.Itoa(resp.ProtoMajor) + "." + strconv.Itoa(resp.ProtoMinor),
+		req:           r,
+		body:          resp.Body,
+	}
+}
