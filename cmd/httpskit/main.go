@@ -4,6 +4,8 @@
 // Usage:
 //
 //	httpskit serve [DIR]        HTTPS on localhost:7080 serving DIR (default .)
+//	httpskit get URL            fetch a URL and print the body (like curl)
+//	httpskit request URL        any method, headers, body, auth, CA, client certificate
 //	httpskit cert               show, create or issue from the development CA
 //	httpskit version            print the version
 //
@@ -42,6 +44,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve a directory over HTTPS (localhost:7080, development CA)", runServe},
+		{"get", "fetch a URL and print the body (like curl)", runGet},
+		{"request", "send a request with any method, headers, body, auth, CA or client certificate", runRequest},
 		{"cert", "show, create or issue from the development CA; trust it", runCert},
 		{"version", "print the version", runVersion},
 	}

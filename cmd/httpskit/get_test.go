@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/https"
+)
+
+// fetchSite is an HTTPS test server for get and request, with its CA file.
+type fetchSite struct {
+	url    string // https://localhost:PORT
+	caFile string
+}
+
+func startFetchSite(t *testing.T) *fetchSite {
+	t.Helper()
+	ca, err := certs.NewCA("get test CA", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueTLS(certs.LeafOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Test", "yes")
+		io.WriteString(w, "hello, world\n")
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		user, pass, _ := r.BasicAuth()
+		fmt.Fprintf(w, "%s %s ct=%s h=%s auth=%s:%s body=%s", r.Method, r.URL.RequestURI(),
+			r.Header.Get("Content-Type"), r.Header.Get("X-Custom"), user, pass, b)
+	})
+	mux.Handle("/moved", http.RedirectHandler("/hello", http.StatusFound))
+	mux.HandleFunc("/missing", http.NotFound)
+	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	s := httptest.NewUnstartedServer(mux)
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	s.EnableHTTP2 = true
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.StartTLS()
+	t.Cleanup(func() { s.Close(); https.CloseIdleConnections() })
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
+	return &fetchSite{url: "https://127.0.0.1:" + port, caFile: caFile}
+}
+
+func runFetchTest(run func(context.Context, []string, io.Writer, io.Writer) error, args ...string) (string, string, error) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestGet(t *testing.T) {
+	site := startFetchSite(t)
+	tests := []struct {
+		name    string
+		run     func(context.Context, []string, io.Writer, io.Writer) error
+		args    []string
+		want    []string // substrings of stdout
+		wantErr string   // substring of the error; "" for success
+	}{
+		{"body", runGet, []string{site.url + "/hello", "--ca", site.caFile}, []string{"hello, world\n"}, ""},
+		{"flags after and before the URL", runGet, []string{"--cacert", site.caFile, site.url + "/hello", "-i"},
+			[]string{"HTTP/2.0 200 OK\r\n", "X-Test: yes\r\n", "\r\n\r\nhello, world\n"}, ""},
+		{"HEAD", runGet, []string{"-I", "-k", site.url + "/hello"}, []string{"HTTP/2.0 200 OK"}, ""},
+		{"unknown authority", runGet, []string{site.url + "/hello"}, nil,
+			"certificate signed by unknown authority: pass --ca FILE or --insecure"},
+		{"insecure", runGet, []string{"-k", site.url + "/hello"}, []string{"hello, world"}, ""},
+		{"redirect not followed", runGet, []string{"-k", "-i", site.url + "/moved"}, []string{"302 Found", "Location: /hello"}, ""},
+		{"redirect followed", runGet, []string{"-k", "-L", site.url + "/moved"}, []string{"hello, world"}, ""},
+		{"404 is not a failure", runGet, []string{"-k", site.url + "/missing"}, []string{"404 page not found"}, ""},
+		{"404 with -f", runGet, []string{"-k", "-f", site.url + "/missing"}, nil, "404 Not Found"},
+		{"max time", runGet, []string{"-k", "--max-time", "200ms", site.url + "/stall"}, nil, "--max-time"},
+		{"inactivity timeout", runGet, []string{"-k", "--timeout", "200ms", site.url + "/stall"}, nil, "timed out"},
+		{"refused", runGet, []string{"https://127.0.0.1:1/"}, nil, "connection refused: nothing listens on 127.0.0.1:1"},
+		{"POST data", runRequest, []string{"-k", "-d", "a=1", "-d", "b=2", site.url + "/echo?x=y"},
+			[]string{"POST /echo?x=y ct=application/x-www-form-urlencoded h= auth=: body=a=1&b=2"}, ""},
+		{"method, header, user", runRequest, []string{"-k", "-X", "PUT", "-H", "X-Custom: v", "-u", "me:pw",
+			"--data-binary", "raw", site.url + "/echo"}, []string{"PUT /echo ct= h=v auth=me:pw body=raw"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, _, err := runFetchTest(tt.run, tt.args...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout = %q, want it to contain %q", stdout, w)
+				}
+			}
+		})
+	}
+}
+
+func TestGetOutputFile(t *testing.T) {
+	site := startFetchSite(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "body.txt")
+	stdout, _, err := runFetchTest(runGet, "--ca", site.caFile, "-o", out, site.url+"/hello")
+	if err != nil || stdout != "" {
+		t.Fatalf("stdout %q, error %v", stdout, err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "hello, world\n" {
+		t.Errorf("file holds %q", b)
+	}
+	// A failed download leaves nothing behind.
+	failed := filepath.Join(dir, "failed.txt")
+	if _, _, err := runFetchTest(runGet, "-k", "--timeout", "100ms", "-o", failed, site.url+"/stall"); err == nil {
+		t.Fatal("stalled download succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only body.txt", len(entries))
+	}
+
+	t.Chdir(dir)
+	if _, _, err := runFetchTest(runGet, "-k", "-O", site.url+"/hello"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "hello")); string(b) != "hello, world\n" {
+		t.Errorf("-O file holds %q", b)
+	}
+}
+
+func TestRequestDataFile(t *testing.T) {
+	site := startFetchSite(t)
+	f := filepath.Join(t.TempDir(), "body.bin")
+	os.WriteFile(f, []byte("line1\nline2\n"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data-file", f}, "body=line1\nline2\n"},
+		{[]string{"--data-binary", "@" + f}, "body=line1\nline2\n"},
+		{[]string{"-d", "@" + f}, "body=line1line2"},
+	} {
+		stdout, _, err := runFetchTest(runRequest, append([]string{"-k", site.url + "/echo"}, tt.args...)...)
+		if err != nil || !strings.HasSuffix(stdout, tt.want) {
+			t.Errorf("%v: stdout %q, error %v; want suffix %q", tt.args, stdout, err, tt.want)
+		}
+	}
+}
+
+func TestGetUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"a", "b"},
+		{"http://example.com/"},
+		{"-X"},
+		{"https://localhost/", "-H", "no colon"},
+		{"https://localhost/a\x01b"},
+		{"https://localhost/", "-o", "x", "-O"},
+	} {
+		_, _, err := runFetchTest(runRequest, args...)
+		if !errors.As(err, new(usageError)) {
+			t.Errorf("request %q: error %v, want a usage error", args, err)
+		}
+	}
+}
