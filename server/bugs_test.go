@@ -2,17 +2,12 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestResponseServeNeverCrashes: upstream's response.serve() of a directory or an unreadable
@@ -60,53 +55,5 @@ func TestHostHonoured(t *testing.T) {
 	if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Port()))); err == nil {
 		c.Close()
 		t.Errorf("listener bound to 127.0.0.2 also answers on 127.0.0.1")
-	}
-}
-
-// TestStopWhileHandlerUsesServer: a handler in flight during Stop may still ask the server
-// about itself; Stop must wait for it without a deadlock, and the request must succeed.
-func TestStopWhileHandlerUsesServer(t *testing.T) {
-	s := New(Config{})
-	entered, release := make(chan struct{}), make(chan struct{})
-	must(t, s.RouteFunc("GET", "/slow", func(_ string, _ *Request, res *Response) error {
-		close(entered)
-		<-release
-		s.Running() // must not block on the Stop in progress
-		return res.WriteText(0, fmt.Sprintf("listeners=%d", len(s.Servers())), nil)
-	}))
-	l, err := s.AddHTTPServer(HTTPConfig{Host: "127.0.0.1", Port: RandomPort})
-	must(t, err)
-	must(t, s.Start(context.Background()))
-	type result struct {
-		body string
-		err  error
-	}
-	got := make(chan result, 1)
-	go func() {
-		resp, err := http.Get(l.URL() + "/slow")
-		if err != nil {
-			got <- result{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		got <- result{string(b), err}
-	}()
-	<-entered
-	stopped := make(chan error, 1)
-	go func() { stopped <- s.Stop(context.Background()) }()
-	for deadline := time.Now().Add(10 * time.Second); l.Running(); { // Stop has begun draining once the listener is down
-		if time.Now().After(deadline) {
-			t.Fatal("Stop did not close the listener")
-		}
-		runtime.Gosched()
-	}
-	close(release)
-	r := <-got
-	if r.err != nil || r.body != "listeners=1" {
-		t.Errorf("in-flight request during Stop = %q, %v; want %q", r.body, r.err, "listeners=1")
-	}
-	if err := <-stopped; err != nil {
-		t.Errorf("Stop = %v", err)
 	}
 }

@@ -181,3 +181,26 @@ func rawRequest(t *testing.T, l *Listener, request string) string {
 	b, _ := io.ReadAll(bufio.NewReader(conn))
 	return string(b)
 }
+
+// result is the outcome of a request made by getAsync.
+type result struct {
+	status int
+	body   string
+	err    error
+}
+
+// getAsync GETs url in its own goroutine; the channel receives the outcome.
+func getAsync(c *http.Client, url string) <-chan result {
+	got := make(chan result, 1)
+	go func() {
+		resp, err := c.Get(url)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- result{resp.StatusCode, string(b), err}
+	}()
+	return got
+}

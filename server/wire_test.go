@@ -1216,22 +1216,7 @@ func TestWireStopWaitsForInFlight(t *testing.T) {
 				return res.WriteText(0, "done", nil)
 			}))
 			tg := startTargets(t, s)[i]
-			type result struct {
-				status int
-				body   string
-				err    error
-			}
-			got := make(chan result, 1)
-			go func() {
-				resp, err := tg.client.Get(tg.base + "/slow")
-				if err != nil {
-					got <- result{err: err}
-					return
-				}
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
-				got <- result{resp.StatusCode, string(b), err}
-			}()
+			got := getAsync(tg.client, tg.base+"/slow")
 			select {
 			case <-entered:
 			case r := <-got:
@@ -1277,22 +1262,7 @@ func TestWireHandlerDuringStop(t *testing.T) {
 				return res.WriteText(0, fmt.Sprintf("running=%v listeners=%d", s.Running(), len(s.Servers())), nil)
 			}))
 			tg := startTargets(t, s)[i]
-			type result struct {
-				status int
-				body   string
-				err    error
-			}
-			got := make(chan result, 1)
-			go func() {
-				resp, err := tg.client.Get(tg.base + "/status")
-				if err != nil {
-					got <- result{err: err}
-					return
-				}
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
-				got <- result{resp.StatusCode, string(b), err}
-			}()
+			got := getAsync(tg.client, tg.base+"/status")
 			<-entered
 			stopped := make(chan error, 1)
 			go func() {
