@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
@@ -15,8 +16,8 @@ import (
 )
 
 // tlsSettings are the TLS options of one request, loaded and checked. Their
-// key names the pooled transport they share with every request that has the
-// same settings.
+// key, a hash of the PEM content and the insecure flag, names the pooled
+// transport they share with every request that has the same settings.
 type tlsSettings struct {
 	roots    *x509.CertPool    // nil: system roots
 	certs    []tls.Certificate // the client certificate, if any
@@ -24,79 +25,137 @@ type tlsSettings struct {
 	key      [sha256.Size]byte
 }
 
-// loadTLS reads and checks CA, Cert and Key through package certs. Errors are
-// *certs.Error values (or plain errors for a cert without a key).
+// loadTLS reads CA, Cert and Key through package certs. The files are read on
+// every call, so a renewed certificate is picked up, but their content is
+// parsed and checked only the first time it is seen: later requests with the
+// same bytes reuse the parsed settings. Errors are *certs.Error values naming
+// the input and file (or plain errors for a cert without a key).
 func loadTLS(ca, cert, key string, insecure bool) (tlsSettings, error) {
-	s := tlsSettings{insecure: insecure}
-	h := sha256.New()
-	if insecure {
-		h.Write([]byte{1})
-	} else {
-		h.Write([]byte{0})
-	}
-	if ca != "" {
-		var err error
-		if s.roots, err = certs.LoadCertPool(ca); err != nil {
-			return s, err
-		}
-		pemBytes, err := certs.ReadPEM("CA", ca) // the pool's key: its content
-		if err != nil {
-			return s, err
-		}
-		h.Write([]byte("ca\x00"))
-		h.Write(pemBytes)
-	}
 	switch {
 	case cert != "" && key == "":
-		return s, errors.New("cert given without key")
+		return tlsSettings{}, errors.New("cert given without key")
 	case cert == "" && key != "":
-		return s, errors.New("key given without cert")
-	case cert != "":
-		pair, err := certs.LoadX509KeyPair(cert, key)
-		if err != nil {
-			return s, err
-		}
-		s.certs = []tls.Certificate{pair}
-		h.Write([]byte("\x00cert\x00"))
-		for _, der := range pair.Certificate {
-			h.Write(der)
+		return tlsSettings{}, errors.New("key given without cert")
+	}
+	var caPEM, certPEM, keyPEM []byte
+	var err error
+	if ca != "" {
+		if caPEM, err = certs.ReadPEM("CA", ca); err != nil {
+			return tlsSettings{}, err
 		}
 	}
+	if cert != "" {
+		if certPEM, err = certs.ReadPEM("certificate", cert); err != nil {
+			return tlsSettings{}, err
+		}
+		if keyPEM, err = certs.ReadPEM("key", key); err != nil {
+			return tlsSettings{}, err
+		}
+	}
+	s := tlsSettings{insecure: insecure}
+	h := sha256.New()
+	flag := byte(0)
+	if insecure {
+		flag = 1
+	}
+	h.Write([]byte{flag})
+	for _, part := range [][]byte{caPEM, certPEM, keyPEM} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
 	h.Sum(s.key[:0])
+	if known, ok := pooledSettings(s.key); ok && stillValid(known) {
+		return known, nil
+	}
+	if ca != "" {
+		if s.roots, err = certs.CertPool(caPEM); err != nil {
+			return tlsSettings{}, nameSource(err, ca)
+		}
+	}
+	if cert != "" {
+		pair, err := certs.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			var ce *certs.Error
+			if errors.As(err, &ce) && ce.Input == "key" {
+				return tlsSettings{}, nameSource(err, key)
+			}
+			return tlsSettings{}, nameSource(err, cert)
+		}
+		s.certs = []tls.Certificate{pair}
+	}
 	return s, nil
+}
+
+// nameSource puts the file name input into a *certs.Error made from its bytes,
+// so the message names the file rather than "PEM text".
+func nameSource(err error, input string) error {
+	var ce *certs.Error
+	if errors.As(err, &ce) && !certs.IsPEM(input) {
+		ce.Source = input
+	}
+	return err
+}
+
+// stillValid reports whether the client certificate of s, checked when it was
+// first parsed, is still inside its validity period.
+func stillValid(s tlsSettings) bool {
+	if len(s.certs) == 0 || s.certs[0].Leaf == nil {
+		return true
+	}
+	now := time.Now()
+	leaf := s.certs[0].Leaf
+	return !now.Before(leaf.NotBefore) && !now.After(leaf.NotAfter)
 }
 
 // certAskedKey is the context key of the *atomic.Bool that the TLS config
 // sets when the server requested a client certificate.
 type certAskedKey struct{}
 
+// pooled is one entry of the pool: checked settings and their transport.
+type pooled struct {
+	settings  tlsSettings
+	transport *http.Transport
+}
+
 // pool holds one *http.Transport per distinct TLS settings, so connections
 // are kept alive and reused between requests that may share them.
 var pool = struct {
 	sync.Mutex
-	m map[[sha256.Size]byte]*http.Transport
-}{m: make(map[[sha256.Size]byte]*http.Transport)}
+	m map[[sha256.Size]byte]*pooled
+}{m: make(map[[sha256.Size]byte]*pooled)}
 
 // maxTransports bounds the pool for programs that use many TLS settings.
 const maxTransports = 32
+
+// pooledSettings returns the parsed settings pooled under key, if any.
+func pooledSettings(key [sha256.Size]byte) (tlsSettings, bool) {
+	pool.Lock()
+	defer pool.Unlock()
+	if e, ok := pool.m[key]; ok {
+		return e.settings, true
+	}
+	return tlsSettings{}, false
+}
 
 // transportFor returns the pooled transport for s, creating it on first use.
 func transportFor(s tlsSettings) *http.Transport {
 	pool.Lock()
 	defer pool.Unlock()
-	if t, ok := pool.m[s.key]; ok {
-		return t
+	if e, ok := pool.m[s.key]; ok {
+		return e.transport
 	}
 	if len(pool.m) >= maxTransports {
 		// Evict one: its requests in flight finish; its idle connections go.
 		for k, old := range pool.m {
-			old.CloseIdleConnections()
+			old.transport.CloseIdleConnections()
 			delete(pool.m, k)
 			break
 		}
 	}
 	t := newTransport(s)
-	pool.m[s.key] = t
+	pool.m[s.key] = &pooled{settings: s, transport: t}
 	return t
 }
 
@@ -144,8 +203,8 @@ func newTransport(s tlsSettings) *http.Transport {
 func CloseIdleConnections() {
 	pool.Lock()
 	ts := make([]*http.Transport, 0, len(pool.m))
-	for _, t := range pool.m {
-		ts = append(ts, t)
+	for _, e := range pool.m {
+		ts = append(ts, e.transport)
 	}
 	pool.Unlock()
 	for _, t := range ts {
