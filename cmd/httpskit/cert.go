@@ -82,26 +82,6 @@ func certFlagSet(name, usage string, root *string, stderr io.Writer) *flag.FlagS
 	return fs
 }
 
-// certParse parses args for a subcommand, allowing flags after positional
-// arguments ("issue example.test --client"); "--" ends the flags.
-func certParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 // certRoot returns root, or the default CA root when it is empty.
 func certRoot(root string) (string, error) {
 	if root != "" {
@@ -120,7 +100,7 @@ func certNoArgs(sub string, args []string) error {
 // certShow prints the CA, or how to create it.
 func certShow(args []string, root string, stdout, stderr io.Writer) error {
 	fs := certFlagSet("cert show", "[--root DIR]", &root, stderr)
-	pos, err := certParse(fs, args)
+	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
@@ -176,7 +156,7 @@ func certFingerprint(c *x509.Certificate) string {
 // certCreate creates the CA if there is none.
 func certCreate(args []string, root string, stdout, stderr io.Writer) error {
 	fs := certFlagSet("cert create", "[--root DIR]", &root, stderr)
-	pos, err := certParse(fs, args)
+	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
@@ -210,7 +190,7 @@ func certIssue(args []string, root string, stdout, stderr io.Writer) error {
 	fs.StringVar(&outKey, "out-key", "", "private key file, mode 0600 (default ./HOST-key.pem, or ./client-key.pem)")
 	fs.BoolVar(&client, "client", false, "also allow client authentication (mutual TLS); with no HOST, a client-only certificate")
 	fs.BoolVar(&force, "force", false, "replace existing files")
-	hosts, err := certParse(fs, args)
+	hosts, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
@@ -296,7 +276,7 @@ func certFileBase(host string) string {
 // certTrust adds the CA to the Debian/Ubuntu system trust store.
 func certTrust(ctx context.Context, args []string, root string, stdout, stderr io.Writer) error {
 	fs := certFlagSet("cert trust", "[--root DIR]", &root, stderr)
-	pos, err := certParse(fs, args)
+	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}

@@ -102,22 +102,6 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	return fs
 }
 
-// parseInterleaved parses flags that may come before or after the URL.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 func runFetch(ctx context.Context, name, usage string, args []string, stdout, stderr io.Writer) error {
 	var f fetchFlags
 	fs := fetchFlagSet(name, usage, &f, stderr)

@@ -45,11 +45,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.listing, "listing", true, "list directories that have no index.html")
 	fs.BoolVar(&f.hidden, "hidden", false, "serve dotfiles (hidden by default, except .well-known)")
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
-	if err := parseFlags(fs, args); err != nil {
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 1 {
-		return usagef("serve takes at most one directory, got %d arguments", fs.NArg())
+	if len(dirs) > 1 {
+		return usagef("serve takes at most one directory, got %d arguments", len(dirs))
 	}
 	if (f.cert == "") != (f.key == "") {
 		return usagef("--cert and --key go together")
@@ -57,7 +58,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (fs.NArg() > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 
@@ -67,14 +68,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s := server.New(cfg)
 	dev := &devCert{root: f.caRoot}
-	var err error
 	what := f.config
 	if f.config != "" {
 		err = configureFromFile(s, f.config, dev)
 	} else {
 		what = "."
-		if fs.NArg() == 1 {
-			what = fs.Arg(0)
+		if len(dirs) == 1 {
+			what = dirs[0]
 		}
 		err = configureFromFlags(s, f, what, dev)
 	}

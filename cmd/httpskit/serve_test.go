@@ -169,7 +169,8 @@ func TestServeCurl(t *testing.T) {
 	curl := lookPath(t, "curl")
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>hi</h1>"), 0o644))
-	site := startServe(t, "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
+	// The directory may come before the flags, as with curl's URL.
+	site := startServe(t, dir, "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"))
 	for _, proto := range []struct{ flag, want string }{{"--http1.1", "1.1"}, {"--http2", "2"}} {
 		out, err := exec.Command(curl, "-sS", proto.flag, "--cacert", site.caFile,
 			"-o", os.DevNull, "-w", "%{http_code} %{http_version}", site.url).CombinedOutput()
