@@ -181,8 +181,9 @@ func (res *Response) WriteError(status int, err error) error {
 }
 
 // Serve sends the file with the given status (0 means 200) and Content-Type (empty: guessed
-// from the extension). A missing or unreadable file, or a directory, gives 404 "Not found.";
-// no path is ever sent. With status 200 it answers range and conditional requests.
+// from the extension; a Content-Type in headers wins), and finishes the response. A missing
+// or unreadable file, or a directory, gives 404 "Not found."; no path is ever sent. With
+// status 200 it answers range and conditional requests.
 func (res *Response) Serve(status int, contentType, filename string, headers http.Header) error {
 	if res.finished {
 		return ErrFinished
@@ -193,40 +194,18 @@ func (res *Response) Serve(status int, contentType, filename string, headers htt
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if contentType == "" {
-		contentType = fileserve.ContentType(filename)
+	if status < 100 || status > 999 {
+		return fmt.Errorf("server: invalid status code %d", status)
 	}
-	f, err := os.Open(filename)
-	var fi fs.FileInfo
-	if err == nil {
-		fi, err = f.Stat()
-		if err == nil && !fi.Mode().IsRegular() {
-			err = errors.New("not a regular file")
-		}
-	}
-	if err != nil {
-		if f != nil {
-			f.Close()
-		}
-		return res.writeFull(http.StatusNotFound, "text/plain; charset=utf-8", []byte("Not found.\n"), nil)
-	}
-	defer f.Close()
 	h := res.w.Header()
-	h["Content-Type"] = []string{contentType}
 	mergeHeaders(h, headers)
 	canonicalize(h)
+	if ct := h.Get("Content-Type"); ct != "" {
+		contentType = ct
+	}
 	res.finished = true
-	if status == http.StatusOK {
-		http.ServeContent(&res.w, res.r, filepath.Base(filename), fi.ModTime(), f)
-		return nil
-	}
-	h["Content-Length"] = []string{strconv.FormatInt(fi.Size(), 10)}
-	res.w.WriteHeader(status)
-	if res.r.Method == http.MethodHead {
-		return nil
-	}
-	_, err = io.Copy(&res.w, f)
-	return err
+	fileserve.Send(&res.w, res.r, filename, contentType, status)
+	return nil
 }
 
 // PipeFrom copies src to the response and ends it. A read or write error is returned; the
