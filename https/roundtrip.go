@@ -54,14 +54,15 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 			wroteOnce.Do(func() { close(wrote) })
 		},
 	}
-	u := *r.plan.url
+	// The plan belongs to this request alone, and RoundTrip does not modify
+	// the request, so its URL and header are used as they are.
 	req := &http.Request{
 		Method:        r.plan.method,
-		URL:           &u,
+		URL:           r.plan.url,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        r.plan.header.Clone(),
+		Header:        r.plan.header,
 		Host:          r.plan.host,
 		Body:          body,
 		ContentLength: cl,
