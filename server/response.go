@@ -116,17 +116,28 @@ func (res *Response) End(data ...[]byte) error {
 	return nil
 }
 
+// begin checks that a whole response may still be written and returns its status: 0
+// means 200, and a status outside 100-999 is an error.
+func (res *Response) begin(status int) (int, error) {
+	switch {
+	case res.finished:
+		return 0, ErrFinished
+	case res.w.wroteHeader:
+		return 0, ErrHeadersSent
+	case status == 0:
+		return http.StatusOK, nil
+	case status < 100 || status > 999:
+		return 0, fmt.Errorf("server: invalid status code %d", status)
+	}
+	return status, nil
+}
+
 // writeFull sends a whole response with a default Content-Type, which a Content-Type in
 // headers (any case) replaces.
 func (res *Response) writeFull(status int, contentType string, body []byte, headers http.Header) error {
-	if res.finished {
-		return ErrFinished
-	}
-	if res.w.wroteHeader {
-		return ErrHeadersSent
-	}
-	if status == 0 {
-		status = http.StatusOK
+	status, err := res.begin(status)
+	if err != nil {
+		return err
 	}
 	h := res.w.Header()
 	h["Content-Type"] = []string{contentType}
@@ -135,7 +146,7 @@ func (res *Response) writeFull(status int, contentType string, body []byte, head
 	if err := res.WriteHead(status, nil); err != nil {
 		return err
 	}
-	_, err := res.w.Write(body)
+	_, err = res.w.Write(body)
 	res.finished = true
 	return err
 }
@@ -185,17 +196,9 @@ func (res *Response) WriteError(status int, err error) error {
 // or unreadable file, or a directory, gives 404 "Not found."; no path is ever sent. With
 // status 200 it answers range and conditional requests.
 func (res *Response) Serve(status int, contentType, filename string, headers http.Header) error {
-	if res.finished {
-		return ErrFinished
-	}
-	if res.w.wroteHeader {
-		return ErrHeadersSent
-	}
-	if status == 0 {
-		status = http.StatusOK
-	}
-	if status < 100 || status > 999 {
-		return fmt.Errorf("server: invalid status code %d", status)
+	status, err := res.begin(status)
+	if err != nil {
+		return err
 	}
 	h := res.w.Header()
 	mergeHeaders(h, headers)
