@@ -90,24 +90,24 @@ func certRoot(root string) (string, error) {
 	return certs.DefaultRoot()
 }
 
-func certNoArgs(sub string, args []string) error {
-	if len(args) > 0 {
-		return usagef("cert %s takes no arguments, got %q", sub, args)
+// certPlainArgs parses the arguments of a subcommand that takes only --root,
+// and returns the CA root to use.
+func certPlainArgs(sub string, args []string, root string, stderr io.Writer) (string, error) {
+	fs := certFlagSet("cert "+sub, "[--root DIR]", &root, stderr)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return "", err
 	}
-	return nil
+	if len(pos) > 0 {
+		return "", usagef("cert %s takes no arguments, got %q", sub, pos)
+	}
+	return certRoot(root)
 }
 
 // certShow prints the CA, or how to create it.
 func certShow(args []string, root string, stdout, stderr io.Writer) error {
-	fs := certFlagSet("cert show", "[--root DIR]", &root, stderr)
-	pos, err := parseInterleaved(fs, args)
+	root, err := certPlainArgs("show", args, root, stderr)
 	if err != nil {
-		return err
-	}
-	if err := certNoArgs("show", pos); err != nil {
-		return err
-	}
-	if root, err = certRoot(root); err != nil {
 		return err
 	}
 	ca, err := certs.LoadCA(root)
@@ -155,15 +155,8 @@ func certFingerprint(c *x509.Certificate) string {
 
 // certCreate creates the CA if there is none.
 func certCreate(args []string, root string, stdout, stderr io.Writer) error {
-	fs := certFlagSet("cert create", "[--root DIR]", &root, stderr)
-	pos, err := parseInterleaved(fs, args)
+	root, err := certPlainArgs("create", args, root, stderr)
 	if err != nil {
-		return err
-	}
-	if err := certNoArgs("create", pos); err != nil {
-		return err
-	}
-	if root, err = certRoot(root); err != nil {
 		return err
 	}
 	ca, created, err := certs.LoadOrCreateCA(root)
@@ -275,15 +268,8 @@ func certFileBase(host string) string {
 
 // certTrust adds the CA to the Debian/Ubuntu system trust store.
 func certTrust(ctx context.Context, args []string, root string, stdout, stderr io.Writer) error {
-	fs := certFlagSet("cert trust", "[--root DIR]", &root, stderr)
-	pos, err := parseInterleaved(fs, args)
+	root, err := certPlainArgs("trust", args, root, stderr)
 	if err != nil {
-		return err
-	}
-	if err := certNoArgs("trust", pos); err != nil {
-		return err
-	}
-	if root, err = certRoot(root); err != nil {
 		return err
 	}
 	ca, err := certs.LoadCA(root)
