@@ -2,6 +2,7 @@ package https
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -115,7 +116,10 @@ func Get(ctx context.Context, opts Options, onResponse func(*IncomingMessage)) (
 // the request has failed, was aborted or ended, or if p would exceed the
 // Content-Length header (an *Error of kind ErrContentLength, which also
 // fails the request). The first Write of a request without Content-Length
-// starts it with a chunked body. An empty p writes nothing.
+// starts it with a chunked body. An empty p writes nothing. If the server
+// answers before it has read the whole body, Writes from then on drop their
+// bytes and succeed; the response is the server's answer and 'finish' is
+// not emitted.
 func (r *ClientRequest) Write(p []byte) (int, error) {
 	return r.write(p, false)
 }
@@ -148,6 +152,24 @@ func (r *ClientRequest) write(p []byte, fromEnd bool) (int, error) {
 	r.l.mu.Unlock()
 
 	n, err := pw.Write(p)
+	if errors.Is(err, io.ErrClosedPipe) {
+		// The transport stopped reading the body. Either the round trip
+		// failed (its error is the answer) or the server answered before
+		// reading the whole body (HTTP/2 servers then reset the stream with
+		// NO_ERROR; HTTP/1 servers may close): the response is what the
+		// server meant and the rest of the body is dropped.
+		select {
+		case <-r.respDone:
+		case <-r.ctx.Done():
+		}
+		r.l.mu.Lock()
+		if r.msg != nil && (!r.closed || r.err == nil) {
+			r.l.mu.Unlock()
+			r.timer.touch()
+			return len(p), nil
+		}
+		r.l.mu.Unlock()
+	}
 	if err != nil {
 		r.l.mu.Lock()
 		if r.closed {
