@@ -3,32 +3,61 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
+	"sync"
 
 	"github.com/httpskit/httpskit/internal/route"
 )
 
-// exchange holds the per-request state, allocated once per request.
+// exchange holds the per-request state. Exchanges are pooled: one is taken for each request
+// and put back, cleared, once dispatch is done with it, so a request allocates nothing of its
+// own in the router. That is why a Handler must not keep its Request or Response (or the
+// writer Response.Original returns) after it returns: the next request gets them. Nothing
+// that outlives the request points into an exchange: header values and request bodies are
+// allocated apart (see Response.startFull), since net/http and middleware around
+// Server.ServeHTTP may still read the header map after the handler returned.
 type exchange struct {
 	req    Request
 	res    Response
 	params [4]route.Param
 }
 
+var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
+
+// release clears ex, dropping every reference to the request, and returns it to the pool.
+func (ex *exchange) release() {
+	*ex = exchange{}
+	exchangePool.Put(ex)
+}
+
 // dispatch runs the matching routes in order until one finishes the response.
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64) {
+//
+// lengthEnforced says that net/http delivers exactly r.ContentLength body bytes when that is
+// not negative, which is true of requests straight from our listeners (HTTP/1.1 reads a
+// Content-Length body through a limited reader; HTTP/2 resets a stream that sends more than
+// it declared). Such a body, already checked against maxBody, needs no MaxBytesReader; every
+// HTTP/2 request has a non-nil Body, so this saves an allocation per HTTP/2 request.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64, lengthEnforced bool) {
 	if maxBody > 0 {
 		if r.ContentLength > maxBody {
 			writePlain(w, http.StatusRequestEntityTooLarge, "Request body too large.\n")
 			return
 		}
-		if r.Body != nil && r.Body != http.NoBody {
+		if r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || !lengthEnforced) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 	}
-	ex := &exchange{}
+	ex := exchangePool.Get().(*exchange)
+	s.route(ex, w, r)
+	// Not deferred: when a handler panics (http.ErrAbortHandler passes through s.call), the
+	// exchange is left to the garbage collector rather than reused.
+	ex.release()
+}
+
+func (s *Server) route(ex *exchange, w http.ResponseWriter, r *http.Request) {
 	ex.req.r = r
 	ex.res.init(w, r)
 	req, res := &ex.req, &ex.res
@@ -62,7 +91,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64)
 		res.finished = true
 		return
 	}
-	s.logger.Debug("no route finished the request", "method", r.Method, "url", r.RequestURI)
+	if s.logger.Enabled(r.Context(), slog.LevelDebug) { // spares boxing the arguments
+		s.logger.Debug("no route finished the request", "method", r.Method, "url", r.RequestURI)
+	}
 	writePlain(w, http.StatusNotFound, "Not found "+r.Method+" "+requestURI(r)+".")
 }
 
@@ -121,9 +152,9 @@ func writePlain(w http.ResponseWriter, status int, body string) {
 	clear(h)
 	h["Content-Type"] = plainType
 	h["X-Content-Type-Options"] = nosniff
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Length"] = lengthValue(len(body))
 	w.WriteHeader(status)
-	w.Write([]byte(body))
+	io.WriteString(w, body)
 }
 
 var (

@@ -138,7 +138,7 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	l.srv.dispatch(w, r, l.lim.maxBody)
+	l.srv.dispatch(w, r, l.lim.maxBody, true)
 }
 
 // bind opens the socket. It does not serve yet.

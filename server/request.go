@@ -15,7 +15,8 @@ import (
 )
 
 // Request wraps the incoming *http.Request of one route call (the seed's HTTPSRequest). It is
-// not safe for concurrent use and must not be kept after the handler returns.
+// not safe for concurrent use and must not be kept after the handler returns: the server
+// reuses it (see Handler).
 type Request struct {
 	r      *http.Request
 	params []route.Param

@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"unsafe"
 
 	"github.com/httpskit/httpskit/internal/fileserve"
 )
 
 // Response wraps the http.ResponseWriter of one request (the seed's HTTPSResponse). It is not
-// safe for concurrent use and must not be kept after the handler returns.
+// safe for concurrent use and must not be kept after the handler returns: the server reuses
+// it (see Handler).
 //
 // A response is finished once End or a Write* helper (or Serve, PipeFrom) completes it; the
 // router then runs no further route.
@@ -99,7 +101,7 @@ func (res *Response) End(data ...[]byte) error {
 		}
 		h := res.w.Header()
 		if _, ok := h["Content-Length"]; !ok && h.Get("Transfer-Encoding") == "" {
-			h["Content-Length"] = []string{strconv.Itoa(n)}
+			h["Content-Length"] = lengthValue(n)
 		}
 	}
 	for _, d := range data {
@@ -132,38 +134,82 @@ func (res *Response) begin(status int) (int, error) {
 	return status, nil
 }
 
-// writeFull sends a whole response with a default Content-Type, which a Content-Type in
-// headers (any case) replaces.
-func (res *Response) writeFull(status int, contentType string, body []byte, headers http.Header) error {
+// startFull checks that a whole response may be written, sets its headers (a default
+// Content-Type, which a Content-Type in headers, any case, replaces, and the Content-Length
+// of an n-byte body) and sends the status. The caller writes the body and finishes.
+func (res *Response) startFull(status int, contentType string, n int, headers http.Header) error {
 	status, err := res.begin(status)
 	if err != nil {
 		return err
 	}
 	h := res.w.Header()
-	h["Content-Type"] = []string{contentType}
+	// With the map still empty, the handler set no header whose name may need folding:
+	// every name below is canonical, and mergeHeaders folds the names it copies.
+	fold := len(h) > 0
+	// Both values in one allocation, made afresh for each response: the header map may be
+	// read after the handler returns (by net/http, or by middleware around ServeHTTP), so
+	// the values must not live in the pooled exchange, and a handler may write into a value
+	// slice, so they must not be shared between responses.
+	hv := new(headerValues)
+	hv.v[0] = contentType
+	hv.v[1] = hv.length(n)
+	h["Content-Type"] = hv.v[0:1:1]
 	mergeHeaders(h, headers)
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	if err := res.WriteHead(status, nil); err != nil {
+	h["Content-Length"] = hv.v[1:2:2]
+	if fold {
+		canonicalize(h)
+	}
+	res.w.WriteHeader(status)
+	return nil
+}
+
+// headerValues holds the Content-Type and Content-Length values of one response, with the
+// digits of the length, so that setting both costs one allocation.
+type headerValues struct {
+	v   [2]string
+	buf [20]byte
+}
+
+// length returns n in decimal. strconv has the numbers below 100 as constants; larger ones
+// are written into hv.buf, which is never written again, instead of a separate allocation.
+func (hv *headerValues) length(n int) string {
+	if n < 100 {
+		return strconv.Itoa(n)
+	}
+	b := strconv.AppendInt(hv.buf[:0], int64(n), 10)
+	return unsafe.String(&b[0], len(b))
+}
+
+// lengthValue is the Content-Length header value of an n-byte body, in one allocation.
+func lengthValue(n int) []string {
+	hv := new(headerValues)
+	hv.v[0] = hv.length(n)
+	return hv.v[0:1:1]
+}
+
+// writeString sends a whole response with a string body.
+func (res *Response) writeString(status int, contentType, body string, headers http.Header) error {
+	if err := res.startFull(status, contentType, len(body), headers); err != nil {
 		return err
 	}
-	_, err = res.w.Write(body)
+	_, err := res.w.WriteString(body)
 	res.finished = true
 	return err
 }
 
 // WriteText sends a complete text/plain; charset=utf-8 response. Status 0 means 200.
 func (res *Response) WriteText(status int, content string, headers http.Header) error {
-	return res.writeFull(status, "text/plain; charset=utf-8", []byte(content), headers)
+	return res.writeString(status, "text/plain; charset=utf-8", content, headers)
 }
 
 // WriteHTML sends a complete text/html; charset=utf-8 response. Status 0 means 200.
 func (res *Response) WriteHTML(status int, content string, headers http.Header) error {
-	return res.writeFull(status, "text/html; charset=utf-8", []byte(content), headers)
+	return res.writeString(status, "text/html; charset=utf-8", content, headers)
 }
 
 // WriteCSS sends a complete text/css; charset=utf-8 response. Status 0 means 200.
 func (res *Response) WriteCSS(status int, content string, headers http.Header) error {
-	return res.writeFull(status, "text/css; charset=utf-8", []byte(content), headers)
+	return res.writeString(status, "text/css; charset=utf-8", content, headers)
 }
 
 // WriteJSON sends v encoded with encoding/json as a complete application/json response
@@ -174,7 +220,12 @@ func (res *Response) WriteJSON(status int, v any, headers http.Header) error {
 	if err != nil {
 		return fmt.Errorf("server: encode JSON response: %w", err)
 	}
-	return res.writeFull(status, "application/json", b, headers)
+	if err := res.startFull(status, "application/json", len(b), headers); err != nil {
+		return err
+	}
+	_, err = res.w.Write(b)
+	res.finished = true
+	return err
 }
 
 // WriteError sends a text/plain error response with the given status (0 means 500) and the
@@ -188,7 +239,7 @@ func (res *Response) WriteError(status int, err error) error {
 	if err != nil {
 		msg = publicMessage(err)
 	}
-	return res.writeFull(status, "text/plain; charset=utf-8", []byte(msg), nil)
+	return res.writeString(status, "text/plain; charset=utf-8", msg, nil)
 }
 
 // Serve sends the file with the given status (0 means 200) and Content-Type (empty: guessed
@@ -292,10 +343,15 @@ func (t *trackingWriter) WriteHeader(status int) {
 
 // Write sends body bytes, and status 200 first if none was sent.
 func (t *trackingWriter) Write(p []byte) (int, error) {
-	if !t.wroteHeader {
-		t.wroteHeader = true
-	}
+	t.wroteHeader = true
 	return t.ResponseWriter.Write(p)
+}
+
+// WriteString is Write for a string, without copying it when the net/http writer has
+// WriteString too (its HTTP/1.1 and HTTP/2 writers do).
+func (t *trackingWriter) WriteString(s string) (int, error) {
+	t.wroteHeader = true
+	return io.WriteString(t.ResponseWriter, s)
 }
 
 // Flush sends buffered data to the client if the connection supports it.
