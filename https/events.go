@@ -24,6 +24,19 @@ func (l *loop) postLocked(f func()) {
 	}
 }
 
+// release ends a turn of a goroutine that ran callbacks as the loop (it set
+// running while the loop was idle): callbacks queued meanwhile get a drain
+// goroutine.
+func (l *loop) release() {
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		go l.drain()
+	} else {
+		l.running = false
+	}
+	l.mu.Unlock()
+}
+
 func (l *loop) drain() {
 	l.mu.Lock()
 	for len(l.queue) > 0 {
@@ -71,6 +84,15 @@ func (e *once[T]) fireLocked(l *loop, v T) {
 		return
 	}
 	e.queued, e.val = true, v
+	if len(e.handlers) == 0 && !l.running {
+		// Nobody listens yet, and no callback is queued or running that
+		// could register a handler before a queued firing would run: firing
+		// now is the same as queuing it and running it at once, without
+		// the closure and the drain goroutine. Handlers registered later
+		// run at once, as after any firing.
+		e.fired = true
+		return
+	}
 	l.postLocked(func() {
 		l.mu.Lock()
 		e.fired = true

@@ -119,34 +119,37 @@ func (m *IncomingMessage) OnEnd(h func()) { on(&m.req.l, &m.endEv, noArg(h)) }
 // 'close' follows it.
 func (m *IncomingMessage) OnClose(h func()) { on(&m.req.l, &m.closeEv, noArg(h)) }
 
+// pumpBuffer is the size of the reads of pump: a TLS record carries at most
+// 16 KB, and an HTTP/2 DATA frame by default as much, so a read of the body
+// rarely returns more.
+const pumpBuffer = 16 << 10
+
 // pump reads the body in flowing mode and delivers it chunk by chunk.
 func (m *IncomingMessage) pump() {
 	r := m.req
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, pumpBuffer)
 	for {
 		m.readMu.Lock()
 		n, err := m.body.Read(buf)
 		m.readMu.Unlock()
 		if n > 0 {
 			r.timer.touch()
-			chunk := slices.Clone(buf[:n])
-			delivered := make(chan struct{})
+			// The chunk is the handlers' to keep. A big one is handed over
+			// as it is (no copy), and the next read gets a new buffer; a
+			// small one is copied, so it holds no more memory than it needs.
+			var chunk []byte
+			if n >= len(buf)/2 {
+				chunk = buf[:n:n]
+				buf = make([]byte, pumpBuffer)
+			} else {
+				chunk = slices.Clone(buf[:n])
+			}
 			r.l.mu.Lock()
 			if r.closed {
 				r.l.mu.Unlock()
 				return
 			}
-			r.l.postLocked(func() {
-				defer close(delivered)
-				r.l.mu.Lock()
-				hs := slices.Clone(m.data)
-				r.l.mu.Unlock()
-				for _, h := range hs {
-					h(chunk)
-				}
-			})
-			r.l.mu.Unlock()
-			<-delivered
+			m.deliverUnlock(chunk)
 		}
 		switch {
 		case err == io.EOF:
@@ -170,4 +173,34 @@ func (m *IncomingMessage) complete() {
 	m.ended = true
 	m.endEv.fireLocked(&r.l, struct{}{})
 	r.terminateUnlock(nil, false)
+}
+
+// deliverUnlock calls the data handlers with chunk and returns once they
+// have. When the loop is idle, this goroutine runs them itself, as the loop;
+// otherwise they are queued behind the callbacks already waiting. r.l.mu
+// must be held; it is released.
+func (m *IncomingMessage) deliverUnlock(chunk []byte) {
+	r := m.req
+	if r.l.running {
+		delivered := make(chan struct{})
+		r.l.postLocked(func() {
+			defer close(delivered)
+			r.l.mu.Lock()
+			hs := m.data[:len(m.data):len(m.data)] // OnData only appends
+			r.l.mu.Unlock()
+			for _, h := range hs {
+				h(chunk)
+			}
+		})
+		r.l.mu.Unlock()
+		<-delivered
+		return
+	}
+	hs := m.data[:len(m.data):len(m.data)]
+	r.l.running = true
+	r.l.mu.Unlock()
+	defer r.l.release()
+	for _, h := range hs {
+		h(chunk)
+	}
 }

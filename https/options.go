@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -77,13 +78,58 @@ func invalid(method, u string, format string, args ...any) error {
 // newPlan checks opts and builds the request it describes. Every problem it
 // reports is an *Error of kind ErrInvalidRequest (wrapping a *certs.Error for
 // CA, Cert and Key problems).
-func newPlan(opts Options) (*plan, error) {
-	p := &plan{method: opts.Method, contentLength: -1}
+//
+// Plans of recent Options are reused: a program sending many requests with the
+// same Options checks them, parses the path and builds the header once. The
+// TLS options are loaded for every request (files are read again).
+func newPlan(opts Options) (plan, error) {
+	p, ok := recentPlans.lookup(&opts)
+	if !ok {
+		var err error
+		if p, err = buildPlan(opts); err != nil {
+			return plan{}, err
+		}
+		key := opts
+		key.Headers = opts.Headers.Clone() // the caller may change its map later
+		recentPlans.add(key, p)
+	}
+	var err error
+	p.tls, err = loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
+	if err != nil {
+		return plan{}, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
+	}
+	return p, nil
+}
+
+// recentPlans holds the plans, without their TLS settings, of the last few
+// distinct Options. A plan's URL and header are shared by the requests made
+// from it: nothing modifies them (RoundTrip only reads its request).
+var recentPlans = recent[Options, plan]{same: sameRequest}
+
+// sameRequest reports whether a and b describe the same request, TLS options
+// aside.
+func sameRequest(a, b *Options) bool {
+	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
+		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) {
+		return false
+	}
+	for name, av := range a.Headers {
+		bv, ok := b.Headers[name]
+		if !ok || !slices.Equal(av, bv) {
+			return false
+		}
+	}
+	return true
+}
+
+// buildPlan checks opts, TLS options aside, and builds the plan.
+func buildPlan(opts Options) (plan, error) {
+	p := plan{method: opts.Method, contentLength: -1}
 	if p.method == "" {
 		p.method = http.MethodGet
 	}
 	if !isToken(p.method) {
-		return nil, invalid("", "", "method %q is not a valid token", p.method)
+		return plan{}, invalid("", "", "method %q is not a valid token", p.method)
 	}
 
 	host := opts.Hostname
@@ -95,14 +141,14 @@ func newPlan(opts Options) (*plan, error) {
 	}
 	host, err := checkHost(host)
 	if err != nil {
-		return nil, invalid(p.method, "", "%v", err)
+		return plan{}, invalid(p.method, "", "%v", err)
 	}
 	port := opts.Port
 	if port == 0 {
 		port = 443
 	}
 	if port < 1 || port > 65535 {
-		return nil, invalid(p.method, "", "port %d out of range 1-65535", opts.Port)
+		return plan{}, invalid(p.method, "", "port %d out of range 1-65535", opts.Port)
 	}
 	authority := net.JoinHostPort(host, strconv.Itoa(port))
 	if port == 443 {
@@ -118,14 +164,14 @@ func newPlan(opts Options) (*plan, error) {
 	}
 	p.urlString = "https://" + authority + path
 	if err := checkPath(p.method, path); err != nil {
-		return nil, invalid(p.method, "", "path %q: %v", path, err)
+		return plan{}, invalid(p.method, "", "path %q: %v", path, err)
 	}
 	if path == "*" {
 		p.url = &url.URL{Scheme: "https", Host: authority, Opaque: "*"}
 	} else {
 		u, err := url.ParseRequestURI(path)
 		if err != nil {
-			return nil, invalid(p.method, "", "path %q: %v", path, errors.Unwrap(err))
+			return plan{}, invalid(p.method, "", "path %q: %v", path, errors.Unwrap(err))
 		}
 		u.Scheme, u.Host = "https", authority
 		p.url = u
@@ -134,11 +180,11 @@ func newPlan(opts Options) (*plan, error) {
 	p.header = make(http.Header, len(opts.Headers)+2)
 	for name, values := range opts.Headers {
 		if !isToken(name) {
-			return nil, invalid(p.method, p.urlString, "header name %q is not a valid token", name)
+			return plan{}, invalid(p.method, p.urlString, "header name %q is not a valid token", name)
 		}
 		for _, v := range values {
 			if !validHeaderValue(v) {
-				return nil, invalid(p.method, p.urlString, "header %s: value %q holds a control character", name, v)
+				return plan{}, invalid(p.method, p.urlString, "header %s: value %q holds a control character", name, v)
 			}
 		}
 		p.header[http.CanonicalHeaderKey(name)] = append(p.header[http.CanonicalHeaderKey(name)], values...)
@@ -151,25 +197,21 @@ func newPlan(opts Options) (*plan, error) {
 	if cl, ok := p.header["Content-Length"]; ok {
 		n, err := parseContentLength(cl)
 		if err != nil {
-			return nil, invalid(p.method, p.urlString, "%v", err)
+			return plan{}, invalid(p.method, p.urlString, "%v", err)
 		}
 		p.contentLength = n
 	}
 	if opts.Auth != "" && p.header.Get("Authorization") == "" {
 		a, err := basicAuth(opts.Auth)
 		if err != nil {
-			return nil, invalid(p.method, p.urlString, "%v", err)
+			return plan{}, invalid(p.method, p.urlString, "%v", err)
 		}
 		p.header.Set("Authorization", a)
 	}
 	if _, ok := p.header["User-Agent"]; !ok {
-		p.header["User-Agent"] = []string{""} // net/http then sends none
+		p.header["User-Agent"] = noUserAgent
 	}
 
-	p.tls, err = loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
-	if err != nil {
-		return nil, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
-	}
 	return p, nil
 }
 
@@ -270,3 +312,7 @@ func validHeaderValue(v string) bool {
 	}
 	return true
 }
+
+// noUserAgent is the User-Agent value that makes net/http send none. Plans
+// share it: nothing modifies a plan's header once built.
+var noUserAgent = []string{""}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 )
@@ -24,7 +25,7 @@ import (
 // All methods are safe for concurrent use.
 type ClientRequest struct {
 	l         loop
-	plan      *plan
+	plan      plan
 	transport *http.Transport
 	ctx       context.Context // internal; cancelled when the request ends
 	cancel    context.CancelFunc
@@ -32,6 +33,10 @@ type ClientRequest struct {
 	timer     idleTimer
 	respDone  chan struct{} // closed on 'response' or on termination
 	certAsked atomic.Bool   // the server requested a client certificate
+	trace     httptrace.ClientTrace
+	rtTaken   atomic.Bool   // the round trip is running (on its goroutine or in Response)
+	rtBody    io.ReadCloser // the round trip's body and length, set before it starts
+	rtLength  int64
 
 	// Guarded by l.mu.
 	started    bool // the round trip runs
@@ -45,6 +50,8 @@ type ClientRequest struct {
 	msg        *IncomingMessage
 	conn       net.Conn // from 'socket'
 	connReused bool
+	wrote      bool          // the request was written ('finish' is queued)
+	wroteCh    chan struct{} // closed when wrote is set, if roundTrip waits for it
 
 	socket   once[net.Conn]
 	finish   once[struct{}]
@@ -75,18 +82,29 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 		transport: transportFor(p.tls),
 		respDone:  make(chan struct{}),
 	}
-	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	r.timer.fire = r.timedOut
-	r.OnResponse(onResponse)
+	parent := ctx // for its values: its cancellation is Abort, below
+	if ctx.Done() != nil {
+		parent = context.WithoutCancel(ctx)
+	}
+	r.ctx, r.cancel = context.WithCancel(parent)
+	r.timer.req = r
+	if onResponse != nil {
+		r.OnResponse(onResponse)
+	}
 	if ctx.Err() != nil {
 		r.Abort()
 		return r, nil
 	}
-	stop := context.AfterFunc(ctx, r.Abort)
+	var stop func() bool
+	if ctx.Done() != nil { // context.Background and its like never cancel
+		stop = context.AfterFunc(ctx, r.Abort)
+	}
 	r.l.mu.Lock()
 	if r.closed {
 		r.l.mu.Unlock()
-		stop()
+		if stop != nil {
+			stop()
+		}
 		return r, nil
 	}
 	r.stopCtx = stop
@@ -277,6 +295,15 @@ func (r *ClientRequest) SetTimeout(d time.Duration, cb func()) {
 // error that ended the request first (an *Error; of kind ErrAborted after
 // Abort).
 func (r *ClientRequest) Response() (*IncomingMessage, error) {
+	r.l.mu.Lock()
+	started := r.started
+	r.l.mu.Unlock()
+	if started && r.rtTaken.CompareAndSwap(false, true) {
+		// The round trip's goroutine has not begun yet: run the round trip
+		// here instead, saving the hand-over from that goroutine to this one.
+		// Events still run on the loop, never here.
+		r.roundTrip(r.rtBody, r.rtLength)
+	}
 	<-r.respDone
 	r.l.mu.Lock()
 	defer r.l.mu.Unlock()

@@ -10,7 +10,6 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -26,34 +25,48 @@ func (r *ClientRequest) startLocked(withBody bool) {
 		body = &activityReader{r: pr, t: &r.timer}
 		cl = r.plan.contentLength // -1: chunked
 	}
-	go r.roundTrip(body, cl)
+	r.rtBody, r.rtLength = body, cl
+	go r.runRoundTrip()
+}
+
+// runRoundTrip runs the round trip unless Response already took it over.
+func (r *ClientRequest) runRoundTrip() {
+	if r.rtTaken.CompareAndSwap(false, true) {
+		r.roundTrip(r.rtBody, r.rtLength)
+	}
+}
+
+// gotConn is the httptrace hook that fires 'socket'.
+func (r *ClientRequest) gotConn(info httptrace.GotConnInfo) {
+	r.timer.touch()
+	r.l.mu.Lock()
+	if !r.closed {
+		r.conn, r.connReused = info.Conn, info.Reused
+		r.socket.fireLocked(&r.l, info.Conn)
+	}
+	r.l.mu.Unlock()
+}
+
+// wroteRequest is the httptrace hook that fires 'finish'. It may run more than
+// once (a request retried on a fresh connection).
+func (r *ClientRequest) wroteRequest(info httptrace.WroteRequestInfo) {
+	r.l.mu.Lock()
+	if info.Err == nil && !r.closed {
+		r.finish.fireLocked(&r.l, struct{}{})
+	}
+	if !r.wrote {
+		r.wrote = true
+		if r.wroteCh != nil {
+			close(r.wroteCh)
+		}
+	}
+	r.l.mu.Unlock()
 }
 
 // roundTrip runs in its own goroutine for the life of the request headers.
 func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
-	wrote := make(chan struct{})
-	var wroteOnce sync.Once
-	trace := &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			r.timer.touch()
-			r.l.mu.Lock()
-			if !r.closed {
-				r.conn, r.connReused = info.Conn, info.Reused
-				r.socket.fireLocked(&r.l, info.Conn)
-			}
-			r.l.mu.Unlock()
-		},
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				r.l.mu.Lock()
-				if !r.closed {
-					r.finish.fireLocked(&r.l, struct{}{})
-				}
-				r.l.mu.Unlock()
-			}
-			wroteOnce.Do(func() { close(wrote) })
-		},
-	}
+	r.trace.GotConn = r.gotConn
+	r.trace.WroteRequest = r.wroteRequest
 	// The plan belongs to this request alone, and RoundTrip does not modify
 	// the request, so its URL and header are used as they are.
 	req := &http.Request{
@@ -68,7 +81,7 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		ContentLength: cl,
 	}
 	ctx := context.WithValue(r.ctx, certAskedKey{}, &r.certAsked)
-	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &r.trace))
 	resp, err := r.transport.RoundTrip(req)
 	if err != nil {
 		r.fail(err, phaseRoundTrip)
@@ -76,11 +89,19 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 	}
 	r.timer.touch()
 	// 'finish' comes before 'response' even when the server answers early.
-	select {
-	case <-wrote:
-	case <-r.ctx.Done():
-		resp.Body.Close()
-		return
+	r.l.mu.Lock()
+	if r.wrote {
+		r.l.mu.Unlock()
+	} else {
+		wrote := make(chan struct{})
+		r.wroteCh = wrote
+		r.l.mu.Unlock()
+		select {
+		case <-wrote:
+		case <-r.ctx.Done():
+			resp.Body.Close()
+			return
+		}
 	}
 
 	msg := newMessage(r, resp)
@@ -271,8 +292,21 @@ func newMessage(r *ClientRequest, resp *http.Response) *IncomingMessage {
 		StatusCode:    resp.StatusCode,
 		StatusMessage: strings.TrimSpace(reason),
 		URL:           r.plan.urlString,
-		HTTPVersion:   strconv.Itoa(resp.ProtoMajor) + "." + strconv.Itoa(resp.ProtoMinor),
+		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
 	}
+}
+
+// httpVersion is "major.minor", without allocating for the usual versions.
+func httpVersion(major, minor int) string {
+	switch {
+	case major == 1 && minor == 1:
+		return "1.1"
+	case major == 2 && minor == 0:
+		return "2.0"
+	case major == 1 && minor == 0:
+		return "1.0"
+	}
+	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }

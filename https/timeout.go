@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// idleTimer is an inactivity timer: it fires fire(cb) once when touch has not
-// been called for d. Touching costs one atomic store, so it is done for every
-// chunk of body moved; the timer re-arms itself lazily for the remainder.
+// idleTimer is an inactivity timer: it calls req.timedOut once when touch has
+// not been called for d. Touching costs one atomic store (and a clock read once
+// the timer was armed), so it is done for every chunk of body moved; the timer
+// re-arms itself lazily for the remainder.
 type idleTimer struct {
-	last atomic.Int64 // time of the last activity, in UnixNano
+	last  atomic.Int64 // time of the last activity, in UnixNano, once armed
+	armed atomic.Bool  // set has armed the timer once: activity is worth noting
 
 	mu      sync.Mutex
 	t       *time.Timer
@@ -18,10 +20,16 @@ type idleTimer struct {
 	cb      func()
 	gen     uint64 // bumps on every set/stop, so a stale timer does nothing
 	stopped bool
-	fire    func(d time.Duration, cb func()) // called without mu when the timer expires
+	req     *ClientRequest // its timedOut is called without mu when the timer expires
 }
 
-func (it *idleTimer) touch() { it.last.Store(time.Now().UnixNano()) }
+// touch notes activity. Before the timer is first armed there is nothing to
+// note: arming counts as activity.
+func (it *idleTimer) touch() {
+	if it.armed.Load() {
+		it.last.Store(time.Now().UnixNano())
+	}
+}
 
 // set arms the timer for d with cb (which may be nil); d <= 0 disarms it.
 func (it *idleTimer) set(d time.Duration, cb func()) {
@@ -36,6 +44,7 @@ func (it *idleTimer) set(d time.Duration, cb func()) {
 		return
 	}
 	it.d, it.cb = d, cb
+	it.armed.Store(true)
 	it.touch()
 	gen := it.gen
 	it.t = time.AfterFunc(d, func() { it.expire(gen) })
@@ -56,7 +65,7 @@ func (it *idleTimer) expire(gen uint64) {
 	it.t = nil // one shot: SetTimeout again to re-arm
 	d, cb := it.d, it.cb
 	it.mu.Unlock()
-	it.fire(d, cb)
+	it.req.timedOut(d, cb)
 }
 
 // stop disarms the timer for good.

@@ -1,6 +1,7 @@
 package https
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -37,21 +38,67 @@ func loadTLS(ca, cert, key string, insecure bool) (tlsSettings, error) {
 	case cert == "" && key != "":
 		return tlsSettings{}, errors.New("key given without cert")
 	}
-	var caPEM, certPEM, keyPEM []byte
+	in := tlsInputs{opts: [3]string{ca, cert, key}, insecure: insecure}
+	for i, s := range in.opts {
+		if s != "" && !certs.IsPEM(s) {
+			b, err := certs.ReadPEM(tlsInputNames[i], s)
+			if err != nil {
+				return tlsSettings{}, err
+			}
+			in.files[i] = b
+		}
+	}
+	if s, ok := recentTLS.lookup(&in); ok && stillValid(s) {
+		return s, nil
+	}
+	s, err := parseTLS(in)
+	if err != nil {
+		return tlsSettings{}, err
+	}
+	recentTLS.add(in, s)
+	return s, nil
+}
+
+// tlsInputNames name CA, Cert and Key in errors, as package certs does.
+var tlsInputNames = [3]string{"CA", "certificate", "key"}
+
+// tlsInputs are the TLS options of a request as given (CA, Cert, Key) and
+// the content of those that name files, read for this request.
+type tlsInputs struct {
+	opts     [3]string
+	files    [3][]byte // nil for PEM text and unset options
+	insecure bool
+}
+
+// same reports whether in and o are the same inputs: the same option strings
+// (PEM text is compared as given, which costs nothing when it is the very
+// same string) and the same file content.
+func (in *tlsInputs) same(o *tlsInputs) bool {
+	return in.insecure == o.insecure &&
+		in.opts == o.opts &&
+		bytes.Equal(in.files[0], o.files[0]) && bytes.Equal(in.files[1], o.files[1]) && bytes.Equal(in.files[2], o.files[2])
+}
+
+// recentTLS remembers the settings of the last few distinct inputs, so a
+// program sending many requests with the same options neither copies nor
+// hashes their PEM again for each one.
+var recentTLS = recent[tlsInputs, tlsSettings]{same: (*tlsInputs).same}
+
+// parseTLS builds the settings of in: their key, and the parsed CA and key
+// pair unless the pool already holds settings with that key.
+func parseTLS(in tlsInputs) (tlsSettings, error) {
+	ca, cert, key := in.opts[0], in.opts[1], in.opts[2]
+	pems := in.files
 	var err error
-	if ca != "" {
-		if caPEM, err = certs.ReadPEM("CA", ca); err != nil {
-			return tlsSettings{}, err
+	for i, s := range in.opts {
+		if s != "" && certs.IsPEM(s) { // files were read by loadTLS
+			if pems[i], err = certs.ReadPEM(tlsInputNames[i], s); err != nil {
+				return tlsSettings{}, err
+			}
 		}
 	}
-	if cert != "" {
-		if certPEM, err = certs.ReadPEM("certificate", cert); err != nil {
-			return tlsSettings{}, err
-		}
-		if keyPEM, err = certs.ReadPEM("key", key); err != nil {
-			return tlsSettings{}, err
-		}
-	}
+	caPEM, certPEM, keyPEM := pems[0], pems[1], pems[2]
+	insecure := in.insecure
 	s := tlsSettings{insecure: insecure}
 	h := sha256.New()
 	flag := byte(0)
