@@ -1,5 +1,5 @@
 // Command httpskit serves files over HTTPS with a local development CA, fetches URLs with the
-// httpskit client, manages the CA, and prints its version.
+// httpskit client, manages the CA, loads a server with requests, and prints its version.
 //
 // Usage:
 //
@@ -7,6 +7,7 @@
 //	httpskit get URL            fetch a URL and print the body (like curl)
 //	httpskit request URL        any method, headers, body, auth, CA, client certificate
 //	httpskit cert               show, create or issue from the development CA
+//	httpskit bench URL          load generator: keep-alive, HTTP/2, new-connection and idle modes
 //	httpskit version            print the version
 //
 // Run "httpskit COMMAND -h" for a command's flags. Exit codes: 0 success, 1 the request or
@@ -47,6 +48,7 @@ func commands() []command {
 		{"get", "fetch a URL and print the body (like curl)", runGet},
 		{"request", "send a request with any method, headers, body, auth, CA or client certificate", runRequest},
 		{"cert", "show, create or issue from the development CA; trust it", runCert},
+		{"bench", "load a URL: keep-alive, HTTP/2, new-connection or idle; req/s, latency, TLS", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
