@@ -179,10 +179,7 @@ func (r *runner) startWorkers(wg *sync.WaitGroup) {
 		case New:
 			r.spawn(wg, r.newConnWorker)
 		case H2:
-			slot := r.h2.newSlot()
-			for range r.cfg.Streams {
-				r.spawn(wg, func(t *tally) { r.h2Worker(slot, t) })
-			}
+			r.spawn(wg, r.h2Worker)
 		}
 	}
 }
