@@ -152,16 +152,29 @@ func (res *Response) startFull(status int, contentType string, n int, headers ht
 	// slice, so they must not be shared between responses.
 	hv := new(headerValues)
 	hv.v[0] = contentType
-	hv.v[1] = hv.length(n)
 	h["Content-Type"] = hv.v[0:1:1]
 	mergeHeaders(h, headers)
-	h["Content-Length"] = hv.v[1:2:2]
 	if fold {
 		canonicalize(h)
+	}
+	if n == 0 || n > autoLengthMax {
+		hv.v[1] = hv.length(n)
+		h["Content-Length"] = hv.v[1:2:2]
+	} else {
+		// net/http (HTTP/1.1 and HTTP/2) sends the length of a body this small itself,
+		// from its buffer, when the handler returns: setting it here would only cost a
+		// header entry to clone and format. (It does not for an empty HEAD answer, hence
+		// n == 0 above.)
+		delete(h, "Content-Length")
 	}
 	res.w.WriteHeader(status)
 	return nil
 }
+
+// autoLengthMax is the largest body net/http buffers whole before it sends the response
+// header (its bufferBeforeChunkingSize; HTTP/2 buffers more), and so gives a Content-Length
+// itself when the handler returns without flushing.
+const autoLengthMax = 2048
 
 // headerValues holds the Content-Type and Content-Length values of one response, with the
 // digits of the length, so that setting both costs one allocation.

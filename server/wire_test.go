@@ -777,6 +777,38 @@ func TestWireOneContentType(t *testing.T) {
 	}
 }
 
+// TestWireContentLength: the whole-response writers frame every body with a
+// Content-Length, never chunked, on every listener and protocol, whether the
+// length comes from net/http (small bodies) or from the writer (larger ones),
+// and a HEAD answer has the length of the GET body.
+func TestWireContentLength(t *testing.T) {
+	s := New(Config{})
+	must(t, s.RouteFunc("*", "/text/:n", func(_ string, req *Request, res *Response) error {
+		n, _ := strconv.Atoi(req.Param("n"))
+		return res.WriteText(0, strings.Repeat("x", n), http.Header{"Content-Length": {"1"}})
+	}))
+	ts := startTargets(t, s)
+	for _, n := range []int{0, 13, autoLengthMax, autoLengthMax + 1, 100 << 10} {
+		path := "/text/" + strconv.Itoa(n)
+		for _, method := range []string{"GET", "HEAD"} {
+			out := rawSend(t, ts[0].l, method, path, "")
+			if cl := rawHeaderValues(out, "Content-Length"); len(cl) != 1 || cl[0] != strconv.Itoa(n) {
+				t.Errorf("raw %s %s: Content-Length lines %q, want [%d]", method, path, cl, n)
+			}
+			if te := rawHeaderValues(out, "Transfer-Encoding"); len(te) != 0 {
+				t.Errorf("raw %s %s: Transfer-Encoding %q, want none", method, path, te)
+			}
+		}
+		for _, tg := range ts {
+			resp, body := tg.get(t, path)
+			if resp.ContentLength != int64(n) || len(body) != n || len(resp.TransferEncoding) != 0 {
+				t.Errorf("%s GET %s: ContentLength %d, %d bytes, Transfer-Encoding %q; want %d, %d, none",
+					tg.name, path, resp.ContentLength, len(body), resp.TransferEncoding, n, n)
+			}
+		}
+	}
+}
+
 // --- Request ---
 
 // wireReqInfo is what the echo route reports about its Request.
