@@ -2,6 +2,9 @@ module github.com/httpskit/httpskit
 
 go 1.26.0
 
-require golang.org/x/net v0.62.0
+require (
+	golang.org/x/image v0.47.0
+	golang.org/x/net v0.62.0
+)
 
 require golang.org/x/text v0.43.0 // indirect
