@@ -903,9 +903,32 @@ func TestServeHTTPAllocs(t *testing.T) {
 	}
 }
 
+// TestWrappersNotReused: a Request or Response a handler wrongly keeps past its return is
+// never handed to a later request, so such a bug cannot write into another client's answer.
+func TestWrappersNotReused(t *testing.T) {
+	s := New(Config{})
+	seen := map[*Response]bool{}
+	var kept []*Request
+	check(t, s.RouteFunc("GET", "/", func(_ string, req *Request, res *Response) error {
+		if seen[res] {
+			t.Error("a Response was handed to a second request")
+		}
+		seen[res] = true
+		kept = append(kept, req)
+		return res.WriteText(0, "ok", nil)
+	}))
+	for range 100 {
+		s.ServeHTTP(newBenchWriter(), benchRequest("GET", "/"))
+	}
+	for i, req := range kept {
+		if req.Original() == nil {
+			t.Fatalf("request %d: its wrapper was cleared after the handler returned", i)
+		}
+	}
+}
+
 // TestHeaderValuesOutliveExchange checks that the header map keeps its values after the
-// handler returned and its exchange went back to the pool, as middleware around ServeHTTP
-// may read it then (run with -race: nothing may point into a reused exchange).
+// handler returned, as middleware around ServeHTTP may read it then (run with -race).
 func TestHeaderValuesOutliveExchange(t *testing.T) {
 	s := New(Config{})
 	check(t, s.RouteFunc("GET", "/:n", func(_ string, req *Request, res *Response) error {

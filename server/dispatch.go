@@ -7,30 +7,18 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sync"
 
 	"github.com/httpskit/httpskit/internal/route"
 )
 
-// exchange holds the per-request state. Exchanges are pooled: one is taken for each request
-// and put back, cleared, once dispatch is done with it, so a request allocates nothing of its
-// own in the router. That is why a Handler must not keep its Request or Response (or the
-// writer Response.Original returns) after it returns: the next request gets them. Nothing
-// that outlives the request points into an exchange: header values and request bodies are
-// allocated apart (see Response.startFull), since net/http and middleware around
-// Server.ServeHTTP may still read the header map after the handler returned.
+// exchange holds the per-request state: the Request and Response wrappers handed to the
+// handlers, the route parameters and the response's header values, in one allocation per
+// request. Exchanges are not pooled: a handler that wrongly keeps its Request or Response
+// past its return must never reach another client's request.
 type exchange struct {
 	req    Request
 	res    Response
 	params [4]route.Param
-}
-
-var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
-
-// release clears ex, dropping every reference to the request, and returns it to the pool.
-func (ex *exchange) release() {
-	*ex = exchange{}
-	exchangePool.Put(ex)
 }
 
 // dispatch runs the matching routes in order until one finishes the response.
@@ -50,11 +38,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64,
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 	}
-	ex := exchangePool.Get().(*exchange)
-	s.route(ex, w, r)
-	// Not deferred: when a handler panics (http.ErrAbortHandler passes through s.call), the
-	// exchange is left to the garbage collector rather than reused.
-	ex.release()
+	s.route(new(exchange), w, r)
 }
 
 func (s *Server) route(ex *exchange, w http.ResponseWriter, r *http.Request) {

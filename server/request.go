@@ -15,8 +15,7 @@ import (
 )
 
 // Request wraps the incoming *http.Request of one route call (the seed's HTTPSRequest). It is
-// not safe for concurrent use and must not be kept after the handler returns: the server
-// reuses it (see Handler).
+// not safe for concurrent use; see Handler for its lifetime.
 type Request struct {
 	r      *http.Request
 	params []route.Param

@@ -16,8 +16,7 @@ import (
 )
 
 // Response wraps the http.ResponseWriter of one request (the seed's HTTPSResponse). It is not
-// safe for concurrent use and must not be kept after the handler returns: the server reuses
-// it (see Handler).
+// safe for concurrent use; see Handler for its lifetime.
 //
 // A response is finished once End or a Write* helper (or Serve, PipeFrom) completes it; the
 // router then runs no further route.
@@ -25,6 +24,7 @@ type Response struct {
 	w        trackingWriter
 	r        *http.Request
 	finished bool
+	hv       headerValues // the Content-Type and Content-Length values the writers set
 }
 
 func (res *Response) init(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +101,7 @@ func (res *Response) End(data ...[]byte) error {
 		}
 		h := res.w.Header()
 		if _, ok := h["Content-Length"]; !ok && h.Get("Transfer-Encoding") == "" {
-			h["Content-Length"] = lengthValue(n)
+			h["Content-Length"] = res.hv.lengthSlice(n)
 		}
 	}
 	for _, d := range data {
@@ -146,11 +146,10 @@ func (res *Response) startFull(status int, contentType string, n int, headers ht
 	// With the map still empty, the handler set no header whose name may need folding:
 	// every name below is canonical, and mergeHeaders folds the names it copies.
 	fold := len(h) > 0
-	// Both values in one allocation, made afresh for each response: the header map may be
-	// read after the handler returns (by net/http, or by middleware around ServeHTTP), so
-	// the values must not live in the pooled exchange, and a handler may write into a value
-	// slice, so they must not be shared between responses.
-	hv := new(headerValues)
+	// The values live in this response, allocated with it: the header map may be read
+	// after the handler returns (by net/http, or by middleware around ServeHTTP), which is
+	// safe since a response is never reused, and no two responses share a value slice.
+	hv := &res.hv
 	hv.v[0] = contentType
 	h["Content-Type"] = hv.v[0:1:1]
 	mergeHeaders(h, headers)
@@ -158,8 +157,7 @@ func (res *Response) startFull(status int, contentType string, n int, headers ht
 		canonicalize(h)
 	}
 	if n == 0 || n > autoLengthMax {
-		hv.v[1] = hv.length(n)
-		h["Content-Length"] = hv.v[1:2:2]
+		h["Content-Length"] = hv.lengthSlice(n)
 	} else {
 		// net/http (HTTP/1.1 and HTTP/2) sends the length of a body this small itself,
 		// from its buffer, when the handler returns: setting it here would only cost a
@@ -195,9 +193,13 @@ func (hv *headerValues) length(n int) string {
 
 // lengthValue is the Content-Length header value of an n-byte body, in one allocation.
 func lengthValue(n int) []string {
-	hv := new(headerValues)
-	hv.v[0] = hv.length(n)
-	return hv.v[0:1:1]
+	return new(headerValues).lengthSlice(n)
+}
+
+// lengthSlice sets hv's second value to n in decimal and returns it as a header value.
+func (hv *headerValues) lengthSlice(n int) []string {
+	hv.v[1] = hv.length(n)
+	return hv.v[1:2:2]
 }
 
 // writeString sends a whole response with a string body.

@@ -20,12 +20,10 @@ import (
 // ErrBadRequest), unless the response was already started, in which case the connection is
 // cut so the client sees a truncated response rather than a complete-looking one.
 //
-// Handlers run on the request's goroutine; Request and Response must not be used after
-// Handle returns, nor the writer from Response.Original (net/http's own rule for a
-// ResponseWriter). The server reuses both wrappers for later requests, so one kept in a
-// struct or used from another goroutine after Handle returns would see another request.
-// Copy what must outlive the call; the *http.Request from Request.Original, the values
-// from Param, and the bytes from Read are not reused and may be kept.
+// Handlers run on the request's goroutine. Request and Response belong to one request: like
+// net/http's ResponseWriter, they must not be used after Handle returns (nor the writer from
+// Response.Original); they are never reused for another request. The *http.Request from
+// Request.Original, the values from Param, and the bytes from Read may be kept.
 type Handler interface {
 	Handle(path string, req *Request, res *Response) error
 }
