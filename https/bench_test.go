@@ -236,7 +236,31 @@ func drain(r io.Reader, buf []byte) (int64, error) {
 // benchGet is one client operation: a GET of path whose body has want bytes.
 type benchGet func(path string, buf []byte) (int64, string, error)
 
+// oursGet reads the body with Read; oursFlowing with OnData (flowing mode).
 func oursGet(port int) benchGet {
+	return oursWith(port, func(_ *ClientRequest, m *IncomingMessage, buf []byte) (int64, error) {
+		return drain(m, buf)
+	})
+}
+
+func oursFlowing(port int) benchGet {
+	return oursWith(port, func(r *ClientRequest, m *IncomingMessage, _ []byte) (int64, error) {
+		var n int64
+		var ended bool
+		closed := make(chan struct{})
+		m.OnData(func(b []byte) { n += int64(len(b)) })
+		m.OnEnd(func() { ended = true })
+		r.OnClose(func() { close(closed) })
+		<-closed
+		if !ended {
+			return n, errors.New("the body did not end")
+		}
+		return n, nil
+	})
+}
+
+// oursWith is a GET with our client whose body is read by read.
+func oursWith(port int, read func(*ClientRequest, *IncomingMessage, []byte) (int64, error)) benchGet {
 	opts := Options{Host: "127.0.0.1", Port: port, CA: string(bench.caPEM)}
 	return func(path string, buf []byte) (int64, string, error) {
 		o := opts
@@ -249,34 +273,9 @@ func oursGet(port int) benchGet {
 		if err != nil {
 			return 0, "", err
 		}
-		n, err := drain(m, buf)
-		return n, m.HTTPVersion, err
-	}
-}
-
-// oursFlowing is oursGet reading the body with OnData (flowing mode) instead of Read.
-func oursFlowing(port int) benchGet {
-	opts := Options{Host: "127.0.0.1", Port: port, CA: string(bench.caPEM)}
-	return func(path string, _ []byte) (int64, string, error) {
-		o := opts
-		o.Path = path
-		r, err := Get(context.Background(), o, nil)
+		n, err := read(r, m, buf)
 		if err != nil {
-			return 0, "", err
-		}
-		m, err := r.Response()
-		if err != nil {
-			return 0, "", err
-		}
-		var n int64
-		var ended bool
-		closed := make(chan struct{})
-		m.OnData(func(b []byte) { n += int64(len(b)) })
-		m.OnEnd(func() { ended = true })
-		r.OnClose(func() { close(closed) })
-		<-closed
-		if !ended {
-			return n, "", errors.New("the body did not end")
+			return n, "", err
 		}
 		return n, m.HTTPVersion, nil
 	}
@@ -375,5 +374,32 @@ func benchClients(b *testing.B, path string, want int64) {
 				b.ReportMetric(float64(cpuTime()-cpu)/float64(ops), "cpu-ns/op")
 			})
 		}
+	}
+}
+
+// TestPlanAllocs: building the plan of a request whose Options (CA, client
+// certificate and key as PEM text, headers, auth) were seen before allocates
+// nothing: the plan and TLS settings are reused and the lookups keep their
+// keys on the stack. A change that makes them escape costs every request.
+func TestPlanAllocs(t *testing.T) {
+	ca, err := certs.NewCA("alloc CA", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, k, err := ca.Issue(certs.LeafOptions{Client: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Host: "127.0.0.1", Port: 8443, Method: "POST", Path: "/x?y=1", Auth: "u:p",
+		Headers: http.Header{"X-A": {"1"}}, CA: string(ca.CertPEM), Cert: string(c), Key: string(k)}
+	if _, err := newPlan(opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := newPlan(opts); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("newPlan of seen Options allocates %v times, want 0", n)
 	}
 }

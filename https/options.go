@@ -83,7 +83,7 @@ func invalid(method, u string, format string, args ...any) error {
 // same Options checks them, parses the path and builds the header once. The
 // TLS options are loaded for every request (files are read again).
 func newPlan(opts Options) (plan, error) {
-	p, ok := recentPlans.lookup(&opts)
+	p, ok := recentPlans.find(func(k *Options) bool { return sameRequest(k, &opts) })
 	if !ok {
 		var err error
 		if p, err = buildPlan(opts); err != nil {
@@ -104,7 +104,7 @@ func newPlan(opts Options) (plan, error) {
 // recentPlans holds the plans, without their TLS settings, of the last few
 // distinct Options. A plan's URL and header are shared by the requests made
 // from it: nothing modifies them (RoundTrip only reads its request).
-var recentPlans = recent[Options, plan]{same: sameRequest}
+var recentPlans recent[Options, plan]
 
 // sameRequest reports whether a and b describe the same request, TLS options
 // aside.

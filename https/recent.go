@@ -6,7 +6,6 @@ import "sync"
 // repeat request after request (the same Options, the same CA). The oldest
 // entry gives way to a new one. Safe for concurrent use.
 type recent[K, V any] struct {
-	same    func(a, b *K) bool
 	mu      sync.Mutex
 	entries [4]struct {
 		k K
@@ -15,11 +14,14 @@ type recent[K, V any] struct {
 	n, next int
 }
 
-func (c *recent[K, V]) lookup(k *K) (V, bool) {
+// find returns the value of the first key for which same is true. same is
+// only called, never kept, so the key it compares with can stay on the
+// caller's stack: this runs on every request.
+func (c *recent[K, V]) find(same func(*K) bool) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.n {
-		if e := &c.entries[i]; c.same(&e.k, k) {
+		if e := &c.entries[i]; same(&e.k) {
 			return e.v, true
 		}
 	}

@@ -48,7 +48,7 @@ func loadTLS(ca, cert, key string, insecure bool) (tlsSettings, error) {
 			in.files[i] = b
 		}
 	}
-	if s, ok := recentTLS.lookup(&in); ok && stillValid(s) {
+	if s, ok := recentTLS.find(in.same); ok && stillValid(s) {
 		return s, nil
 	}
 	s, err := parseTLS(in)
@@ -82,7 +82,7 @@ func (in *tlsInputs) same(o *tlsInputs) bool {
 // recentTLS remembers the settings of the last few distinct inputs, so a
 // program sending many requests with the same options neither copies nor
 // hashes their PEM again for each one.
-var recentTLS = recent[tlsInputs, tlsSettings]{same: (*tlsInputs).same}
+var recentTLS recent[tlsInputs, tlsSettings]
 
 // parseTLS builds the settings of in: their key, and the parsed CA and key
 // pair unless the pool already holds settings with that key.
