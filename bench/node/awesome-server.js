@@ -6,21 +6,7 @@
 //   node awesome-server.js --port 8443 --cert cert.pem --key key.pem [--host 127.0.0.1] [--h2]
 const AwesomeServer = require("@awesomeeng/awesome-server");
 
-function args(argv) {
-	const o = { host: "127.0.0.1", port: 8443, cert: "cert.pem", key: "key.pem", h2: false };
-	for (let i = 0; i < argv.length; i++) {
-		const a = argv[i];
-		if (a === "--h2") o.h2 = true;
-		else if (a === "--port") o.port = Number(argv[++i]);
-		else if (a === "--host") o.host = argv[++i];
-		else if (a === "--cert") o.cert = argv[++i];
-		else if (a === "--key") o.key = argv[++i];
-		else { console.error("unknown argument " + a); process.exit(2); }
-	}
-	return o;
-}
-
-const o = args(process.argv.slice(2));
+const o = require("./args")(process.argv.slice(2));
 const server = new AwesomeServer({ informative: false });
 // "hostname", not "host": AwesomeServer ignores "host". cert and key are file names, which
 // AwesomeServer resolves against the working directory, so the suite passes absolute paths.

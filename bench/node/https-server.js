@@ -7,21 +7,8 @@ const fs = require("fs");
 const https = require("https");
 const http2 = require("http2");
 
-function args(argv) {
-	const o = { host: "127.0.0.1", port: 8443, cert: "cert.pem", key: "key.pem", h2: false };
-	for (let i = 0; i < argv.length; i++) {
-		const a = argv[i];
-		if (a === "--h2") o.h2 = true;
-		else if (a === "--port") o.port = Number(argv[++i]);
-		else if (a === "--host") o.host = argv[++i];
-		else if (a === "--cert") o.cert = argv[++i];
-		else if (a === "--key") o.key = argv[++i];
-		else { console.error("unknown argument " + a); process.exit(2); }
-	}
-	return o;
-}
 
-const o = args(process.argv.slice(2));
+const o = require("./args")(process.argv.slice(2));
 const tls = { cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) };
 const body = Buffer.from("Hello, World!");
 
