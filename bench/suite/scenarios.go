@@ -313,6 +313,8 @@ func (r *runner) measureIdle(ctx context.Context, spec serverSpec, rep int) (idl
 		return run, err
 	}
 	defer r.stopServer(in)
+	// Measurement settling, not synchronisation: the server has answered its readiness probe;
+	// let its start-up allocations and first GC settle before the baseline RSS is read.
 	time.Sleep(500 * time.Millisecond)
 	snap := func() (rss, rssGC int64, m *goMem, err error) {
 		if rss, err = treeRSSKB(in.PID()); err != nil {
