@@ -28,6 +28,7 @@
 //	options.ca                          Options.CA (file or PEM text; replaces system roots)
 //	options.cert, options.key           Options.Cert, Options.Key (file or PEM text)
 //	options.rejectUnauthorized: false   Options.InsecureSkipVerify: true
+//	(none: bounds on a response)        Options.MaxHeaderBytes, Options.MaxBodyBytes
 //	"an exception is thrown"            Request returns an *Error of kind ErrInvalidRequest
 //	ClientRequest                       *ClientRequest
 //	request.write(data)                 ClientRequest.Write (io.Writer)
@@ -83,6 +84,11 @@
 //     always follows it. HEAD, 204 and 304 responses end at once.
 //   - A body cut short (short Content-Length, cut chunks, a reset) is an
 //     error of kind ErrTruncated, never a silent short read.
+//   - Hostile servers are bounded: a response header section past
+//     Options.MaxHeaderBytes (1 MiB by default) fails with
+//     ErrHeaderTooLarge; a body past Options.MaxBodyBytes (no bound by
+//     default: downloads may be large) fails with ErrBodyTooLarge. Neither
+//     is ever buffered past its bound.
 //   - Every request ends with exactly one 'close', also after Abort before
 //     End (IoT.js had no socket to close then).
 //
@@ -114,9 +120,20 @@
 // Request fails before any I/O with an *Error of kind ErrInvalidRequest.
 // Everything after is an *Error delivered to OnError and returned by
 // Response, Read and Write; its Kind (ErrRefused, ErrDNS, ErrTimeout,
-// ErrUnknownAuthority, ErrNameMismatch, ErrExpired, ErrClientCertRefused,
-// ErrHandshake, ErrClosed, ErrMalformedResponse, ErrTruncated, …) says what
-// failed and works with errors.Is; the cause (a *x509.HostnameError, a
-// *net.OpError, …) works with errors.As. A status of 4xx or 5xx is not an
-// error.
+// ErrUnknownAuthority, ErrSelfSigned, ErrNameMismatch, ErrExpired,
+// ErrNotYetValid, ErrClientCertRefused, ErrHandshake, ErrClosed,
+// ErrMalformedResponse, ErrHeaderTooLarge, ErrTruncated, ErrBodyTooLarge, …)
+// says what failed and works with errors.Is; the cause (a
+// *x509.HostnameError, a *net.OpError, …) works with errors.As. A status of
+// 4xx or 5xx is not an error.
+//
+// Each fault of the server's certificate has its kind: ErrExpired,
+// ErrNotYetValid, ErrNameMismatch, ErrUnknownAuthority, ErrSelfSigned,
+// ErrBadCertificate; ErrClientCertRefused when the server refuses our
+// client certificate or wants one we did not send. crypto/x509 checks the
+// validity period first, then the name, then the issuer, and the first
+// fault found is the kind. Two kinds refine older ones and match them
+// too: errors.Is(err, ErrExpired) is true for ErrNotYetValid, and
+// errors.Is(err, ErrUnknownAuthority) for ErrSelfSigned; compare Kind with
+// == to tell them apart.
 package https

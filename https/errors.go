@@ -1,6 +1,7 @@
 package https
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Kinds of failure. An *Error carries one of them in its Kind field, and
@@ -28,11 +30,27 @@ var (
 	ErrTimeout = errors.New("https: timeout")
 	// ErrUnknownAuthority: the server's certificate does not chain to a
 	// trusted root (Options.CA, or the system roots when CA is empty).
+	// errors.Is(err, ErrUnknownAuthority) is also true for ErrSelfSigned,
+	// its special case.
 	ErrUnknownAuthority = errors.New("https: certificate signed by unknown authority")
+	// ErrSelfSigned: the server's certificate is self-signed (it is its
+	// own issuer and its signature verifies with its own key) and is not
+	// trusted; pass it in Options.CA to trust it. It is a special case of
+	// ErrUnknownAuthority: errors.Is(err, ErrUnknownAuthority) is true for
+	// it too, so code written before ErrSelfSigned existed keeps working.
+	ErrSelfSigned error = &subKind{"https: self-signed certificate", ErrUnknownAuthority}
 	// ErrNameMismatch: the server's certificate is not valid for the host.
 	ErrNameMismatch = errors.New("https: certificate name mismatch")
-	// ErrExpired: the server's certificate has expired or is not yet valid.
-	ErrExpired = errors.New("https: certificate expired or not yet valid")
+	// ErrExpired: the server's certificate, or one of its chain, has
+	// expired (its NotAfter is past). errors.Is(err, ErrExpired) is also
+	// true for ErrNotYetValid: both mean "outside its validity period", and
+	// code written before ErrNotYetValid existed keeps catching both.
+	ErrExpired = errors.New("https: certificate expired")
+	// ErrNotYetValid: the server's certificate, or one of its chain, is not
+	// valid yet (its NotBefore is in the future: a clock is wrong). It is a
+	// special case of ErrExpired: errors.Is(err, ErrExpired) is true for
+	// it too.
+	ErrNotYetValid error = &subKind{"https: certificate not yet valid", ErrExpired}
 	// ErrBadCertificate: the server's certificate is invalid for another
 	// reason (for example a CA not allowed to sign it).
 	ErrBadCertificate = errors.New("https: invalid server certificate")
@@ -46,6 +64,17 @@ var (
 	ErrClosed = errors.New("https: connection closed before response")
 	// ErrMalformedResponse: the server's answer is not valid HTTP.
 	ErrMalformedResponse = errors.New("https: malformed response")
+	// ErrHeaderTooLarge: the response's header section is larger than
+	// Options.MaxHeaderBytes; no response is delivered. Over HTTP/2,
+	// net/http ends the connection with an error of its own that does not
+	// say why (PROTOCOL_ERROR or COMPRESSION_ERROR); such an error before
+	// the response headers is reported as this kind, so a server that
+	// breaks HTTP/2 framing there in another way is reported so too.
+	ErrHeaderTooLarge = errors.New("https: response header too large")
+	// ErrBodyTooLarge: the response body is larger than
+	// Options.MaxBodyBytes (or declares so in its Content-Length). At most
+	// MaxBodyBytes bytes were delivered, and 'end' does not fire.
+	ErrBodyTooLarge = errors.New("https: response body too large")
 	// ErrTruncated: the response body ended before its declared end (short
 	// Content-Length, cut chunked encoding, reset mid-body). A cut body is
 	// always this error, never a silent short read.
@@ -60,6 +89,18 @@ var (
 	// ErrFlowing: Read on a message whose body is delivered by OnData.
 	ErrFlowing = errors.New("https: body is in flowing mode (OnData); Read is not available")
 )
+
+// subKind is a kind of failure that is a special case of a broader kind:
+// errors.Is reports true for both.
+type subKind struct {
+	msg    string
+	parent error
+}
+
+func (k *subKind) Error() string { return k.msg }
+
+// Is reports whether target is k's broader kind.
+func (k *subKind) Is(target error) bool { return target == k.parent }
 
 // Error is the error type of this package: what failed (Kind), for which
 // request (Op and URL), and the underlying cause (Err). Both Kind and Err are
@@ -130,7 +171,7 @@ const (
 // kindOf maps an error from net, crypto/tls, crypto/x509 or net/http to one
 // of the ErrX kinds.
 func kindOf(err error, ph phase) error {
-	for _, k := range []error{ErrTimeout, ErrAborted, ErrContentLength, ErrTruncated, ErrWriteAfterEnd} {
+	for _, k := range []error{ErrTimeout, ErrAborted, ErrContentLength, ErrTruncated, ErrWriteAfterEnd, ErrBodyTooLarge} {
 		if errors.Is(err, k) {
 			return k
 		}
@@ -148,14 +189,20 @@ func kindOf(err error, ph phase) error {
 	case errors.As(err, &dns):
 		return ErrDNS
 	case errors.As(err, &unknown):
+		if selfSigned(serverLeaf(err, unknown.Cert)) {
+			return ErrSelfSigned
+		}
 		return ErrUnknownAuthority
 	case errors.As(err, &hostname):
 		return ErrNameMismatch
 	case errors.As(err, &invalid):
-		if invalid.Reason == x509.Expired {
-			return ErrExpired
+		if invalid.Reason != x509.Expired {
+			return ErrBadCertificate
 		}
-		return ErrBadCertificate
+		if invalid.Cert != nil && time.Now().Before(invalid.Cert.NotBefore) {
+			return ErrNotYetValid
+		}
+		return ErrExpired
 	case isClientCertAlert(err):
 		return ErrClientCertRefused
 	case errors.As(err, &record), isRemoteAlert(err):
@@ -171,6 +218,10 @@ func kindOf(err error, ph phase) error {
 	var proto textproto.ProtocolError
 	msg := err.Error()
 	switch {
+	case strings.Contains(msg, "server response headers exceeded"), // HTTP/1
+		strings.Contains(msg, "response header list larger than"), // HTTP/2
+		isH2HeaderOverflow(msg):
+		return ErrHeaderTooLarge
 	case errors.As(err, &proto), strings.Contains(msg, "malformed HTTP"),
 		strings.Contains(msg, "malformed MIME"), strings.Contains(msg, "http2: server sent"),
 		strings.Contains(msg, "protocol error"), strings.Contains(msg, "invalid header"):
@@ -182,6 +233,38 @@ func kindOf(err error, ph phase) error {
 		return ErrHandshake
 	}
 	return nil
+}
+
+// isH2HeaderOverflow reports whether msg is how net/http's HTTP/2 client
+// ends a connection on which a response header block grew past its bound:
+// a connection error of its own making (not a GOAWAY from the server) that
+// does not say why. HPACK refuses a field longer than the whole bound with
+// COMPRESSION_ERROR; a block that goes on in CONTINUATION frames past the
+// bound gets PROTOCOL_ERROR. Before the response headers arrive, nothing
+// else a working server does leads there, so kindOf reports it as
+// ErrHeaderTooLarge; a server that breaks HTTP/2 framing at that point in
+// other ways gets the same kind (the cause keeps net/http's text).
+func isH2HeaderOverflow(msg string) bool {
+	return strings.Contains(msg, "connection error: COMPRESSION_ERROR") ||
+		strings.Contains(msg, "connection error: PROTOCOL_ERROR")
+}
+
+// serverLeaf returns the server's leaf certificate from a verification
+// error, or fallback when err does not carry the server's chain.
+func serverLeaf(err error, fallback *x509.Certificate) *x509.Certificate {
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) && len(verr.UnverifiedCertificates) > 0 {
+		return verr.UnverifiedCertificates[0]
+	}
+	return fallback
+}
+
+// selfSigned reports whether c is its own issuer and its signature verifies
+// with its own public key. (CheckSignatureFrom would also ask c to be a CA,
+// which a self-signed leaf usually is not.)
+func selfSigned(c *x509.Certificate) bool {
+	return c != nil && bytes.Equal(c.RawIssuer, c.RawSubject) &&
+		c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 func isTimeout(err error) bool {

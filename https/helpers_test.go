@@ -148,6 +148,19 @@ func (rec *recorder) add(name string, f func()) {
 	}
 }
 
+// startRecorded sends a request of o without a body, its events recorded
+// (with OnData set on the response when flowing).
+func startRecorded(t testing.TB, o Options, flowing bool) (*ClientRequest, *recorder) {
+	t.Helper()
+	r, err := Request(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(r, flowing)
+	r.End()
+	return r, rec
+}
+
 // wait waits for 'close' and returns the events seen.
 func (rec *recorder) wait(t testing.TB) string {
 	t.Helper()

@@ -1,6 +1,7 @@
 package https
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -16,8 +17,10 @@ import (
 // flowing mode, where the library reads and delivers chunks (Read then
 // returns ErrFlowing). Either way 'end' fires when the body is complete and
 // 'close' follows. A body cut short is an error (kind ErrTruncated), never a
-// short read that looks complete. A body that is neither read nor closed
-// keeps its connection busy. Methods are safe for concurrent use.
+// short read that looks complete; a body longer than Options.MaxBodyBytes is
+// an error (kind ErrBodyTooLarge) once the bound is reached. A body that is
+// neither read nor closed keeps its connection busy. Methods are safe for
+// concurrent use.
 type IncomingMessage struct {
 	Headers       http.Header // response headers, canonical names
 	Method        string      // the request's method
@@ -28,7 +31,9 @@ type IncomingMessage struct {
 
 	req    *ClientRequest
 	body   io.ReadCloser
+	length int64      // the declared Content-Length; -1: unknown
 	readMu sync.Mutex // serialises body reads
+	got    int64      // body bytes read so far; guarded by readMu
 
 	// Guarded by req.l.mu.
 	flowing bool
@@ -40,8 +45,9 @@ type IncomingMessage struct {
 
 // Read reads the body, as io.Reader. It returns io.EOF once the whole body
 // was read ('end' and 'close' then fire), ErrFlowing after OnData, and an
-// *Error if the body is cut short (ErrTruncated), times out (ErrTimeout)
-// or was aborted (ErrAborted).
+// *Error if the body is cut short (ErrTruncated), grows past
+// Options.MaxBodyBytes (ErrBodyTooLarge), times out (ErrTimeout) or was
+// aborted (ErrAborted).
 func (m *IncomingMessage) Read(p []byte) (int, error) {
 	r := m.req
 	r.l.mu.Lock()
@@ -60,7 +66,7 @@ func (m *IncomingMessage) Read(p []byte) (int, error) {
 	r.l.mu.Unlock()
 
 	m.readMu.Lock()
-	n, err := m.body.Read(p)
+	n, err := m.readBody(p)
 	m.readMu.Unlock()
 	if n > 0 {
 		r.timer.touch()
@@ -130,7 +136,7 @@ func (m *IncomingMessage) pump() {
 	buf := make([]byte, pumpBuffer)
 	for {
 		m.readMu.Lock()
-		n, err := m.body.Read(buf)
+		n, err := m.readBody(buf)
 		m.readMu.Unlock()
 		if n > 0 {
 			r.timer.touch()
@@ -160,6 +166,32 @@ func (m *IncomingMessage) pump() {
 			return
 		}
 	}
+}
+
+// readBody reads the body into p, enforcing the plan's MaxBodyBytes: it
+// never returns more than the bound in all, and returns an *Error of kind
+// ErrBodyTooLarge as soon as the body proves longer (one byte more, or a
+// Content-Length above the bound). m.readMu must be held.
+func (m *IncomingMessage) readBody(p []byte) (int, error) {
+	limit := m.req.plan.maxBody
+	if limit <= 0 {
+		return m.body.Read(p)
+	}
+	if m.length > limit {
+		return 0, m.req.errorOf(ErrBodyTooLarge,
+			fmt.Errorf("Content-Length %d exceeds MaxBodyBytes %d", m.length, limit))
+	}
+	left := limit - m.got
+	if int64(len(p))-1 > left {
+		p = p[:left+1] // one byte past the bound tells a longer body
+	}
+	n, err := m.body.Read(p)
+	if int64(n) > left {
+		m.got = limit
+		return int(left), m.req.errorOf(ErrBodyTooLarge, fmt.Errorf("body exceeds MaxBodyBytes %d", limit))
+	}
+	m.got += int64(n)
+	return n, err
 }
 
 // complete fires 'end' and ends the request normally.

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/idna"
 )
 
 // METHODS lists the methods of the seed's https.METHODS. It is informative:
@@ -58,7 +61,36 @@ type Options struct {
 	// certificate chain and name: the seed's rejectUnauthorized:false.
 	// The zero value verifies.
 	InsecureSkipVerify bool
+	// MaxHeaderBytes bounds the response's header section: the status line
+	// and header lines over HTTP/1.1, the header list over HTTP/2 (as
+	// HTTP/2 counts it: each name and value plus 32 bytes, with some slack
+	// for that overhead). A server that sends more fails the request with
+	// ErrHeaderTooLarge after about that many bytes, never buffering more.
+	// Zero means DefaultMaxHeaderBytes (1 MiB); negative means net/http's
+	// own bound, 10 MiB (there is no unbounded setting: a larger positive
+	// value raises it). It is a setting of the connection: kept-alive
+	// connections are shared only between requests with the same bound.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds the response body. Read and OnData deliver at
+	// most this many bytes; one byte more fails the request with
+	// ErrBodyTooLarge ('error', then 'close'; 'end' never fires) and stops
+	// the transfer (an HTTP/1.1 connection is closed, an HTTP/2 stream
+	// reset). A response whose Content-Length is larger fails at its first
+	// Read (or at once in flowing mode) without reading any of its body;
+	// its 'response' event has fired, so the status and headers are known.
+	// Zero or negative means no limit: downloads are legitimately
+	// unbounded, so bound the body when the server is not trusted to stop.
+	MaxBodyBytes int64
 }
+
+// DefaultMaxHeaderBytes is the bound on a response's header section when
+// Options.MaxHeaderBytes is zero: far above what real servers send, far
+// below what would hurt a client to hold.
+const DefaultMaxHeaderBytes = 1 << 20
+
+// netHTTPMaxHeaderBytes is net/http's own bound on a response's header
+// section, used for a negative Options.MaxHeaderBytes.
+const netHTTPMaxHeaderBytes = 10 << 20
 
 // plan is a validated request, ready for the wire.
 type plan struct {
@@ -68,6 +100,8 @@ type plan struct {
 	host          string // value of the Host header
 	header        http.Header
 	contentLength int64 // -1: not given, chunked
+	maxHeader     int64 // bound on the response header section, resolved
+	maxBody       int64 // bound on the response body; 0: none
 	tls           tlsSettings
 }
 
@@ -110,7 +144,8 @@ var recentPlans recent[Options, plan]
 // aside.
 func sameRequest(a, b *Options) bool {
 	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
-		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) {
+		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) ||
+		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes {
 		return false
 	}
 	for name, av := range a.Headers {
@@ -191,7 +226,12 @@ func buildPlan(opts Options) (plan, error) {
 	}
 	p.host = authority
 	if h := p.header.Get("Host"); h != "" {
-		p.host = h
+		// As net/http checks it when it writes the request.
+		ascii, err := httpguts.PunycodeHostPort(h)
+		if err != nil || !httpguts.ValidHostHeader(ascii) {
+			return plan{}, invalid(p.method, p.urlString, "header Host: %q is not a valid host", h)
+		}
+		p.host = ascii
 	}
 	p.header.Del("Host")
 	if cl, ok := p.header["Content-Length"]; ok {
@@ -211,11 +251,30 @@ func buildPlan(opts Options) (plan, error) {
 	if _, ok := p.header["User-Agent"]; !ok {
 		p.header["User-Agent"] = noUserAgent
 	}
+	switch {
+	case opts.MaxHeaderBytes == 0:
+		p.maxHeader = DefaultMaxHeaderBytes
+	case opts.MaxHeaderBytes < 0:
+		p.maxHeader = netHTTPMaxHeaderBytes
+	default:
+		p.maxHeader = int64(opts.MaxHeaderBytes)
+	}
+	p.maxBody = max(opts.MaxBodyBytes, 0)
 
 	return p, nil
 }
 
+// checkHost checks host and returns it as it goes on the wire: without
+// brackets, and a name outside ASCII in its IDNA (punycode) form, as net/http
+// would send it.
 func checkHost(host string) (string, error) {
+	if !isASCII(host) {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return "", fmt.Errorf("host %q: %v", host, err)
+		}
+		host = ascii
+	}
 	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
 		host = host[1 : len(host)-1]
 		if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
@@ -258,15 +317,15 @@ func parseContentLength(values []string) (int64, error) {
 	for _, v := range values {
 		m, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || m < 0 {
-			return 0, fmt.Errorf("Content-Length %q is not a non-negative integer", v)
+			return 0, fmt.Errorf("header Content-Length: %q is not a non-negative integer", v)
 		}
 		if n >= 0 && m != n {
-			return 0, fmt.Errorf("conflicting Content-Length values %q", values)
+			return 0, fmt.Errorf("header Content-Length: conflicting values %q", values)
 		}
 		n = m
 	}
 	if n < 0 {
-		return 0, errors.New("empty Content-Length header")
+		return 0, errors.New("header Content-Length: no value")
 	}
 	return n, nil
 }
@@ -285,6 +344,15 @@ func basicAuth(auth string) (string, error) {
 		auth += ":"
 	}
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(auth)), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // isToken reports whether s is an RFC 9110 token (method and header names).

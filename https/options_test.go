@@ -57,6 +57,9 @@ func TestValidation(t *testing.T) {
 		{"host with a port", Options{Host: "example.com:8443"}, nil},
 		{"host with a slash", Options{Host: "example.com/x"}, nil},
 		{"host with a space", Options{Host: "exa mple.com"}, nil},
+		{"host not a valid international name", Options{Host: "b\u00fccher\u00a0.example"}, nil},
+		{"Host header with a space", Options{Headers: http.Header{"Host": {"a b"}}}, nil},
+		{"Host header with a slash", Options{Headers: http.Header{"Host": {"a/b"}}}, nil},
 		{"cert without key", Options{Cert: string(certPEM)}, nil},
 		{"key without cert", Options{Key: string(keyPEM)}, nil},
 		{"cert file missing", Options{Cert: filepath.Join(dir, "missing.pem"), Key: string(keyPEM)}, certs.ErrNotFound},
@@ -118,6 +121,8 @@ func TestDefaults(t *testing.T) {
 		{"query kept", Options{Path: "/index.html?page=12"}, "GET", "https://localhost/index.html?page=12", "localhost"},
 		{"OPTIONS *", Options{Method: "OPTIONS", Path: "*"}, "OPTIONS", "https://localhost*", "localhost"},
 		{"Host header given", Options{Headers: http.Header{"Host": {"virtual.example"}}}, "GET", "https://localhost/", "virtual.example"},
+		{"international host name", Options{Host: "b\u00fccher.example", Port: 8443}, "GET", "https://xn--bcher-kva.example:8443/", "xn--bcher-kva.example:8443"},
+		{"international Host header", Options{Headers: http.Header{"Host": {"b\u00fccher.example"}}}, "GET", "https://localhost/", "xn--bcher-kva.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

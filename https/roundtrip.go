@@ -193,6 +193,9 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 			kind = ErrClientCertRefused
 		case ph == phaseRoundTrip && r.clientCertRefused(err, kind):
 			kind = ErrClientCertRefused
+		case kind == ErrHeaderTooLarge:
+			// net/http's HTTP/2 errors do not name the bound.
+			err = fmt.Errorf("past MaxHeaderBytes %d: %w", r.plan.maxHeader, err)
 		}
 		e = r.errorOf(kind, err)
 	}
@@ -295,6 +298,7 @@ func newMessage(r *ClientRequest, resp *http.Response) *IncomingMessage {
 		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
+		length:        resp.ContentLength,
 	}
 }
 

@@ -166,31 +166,46 @@ type pooled struct {
 	transport *http.Transport
 }
 
-// pool holds one *http.Transport per distinct TLS settings, so connections
-// are kept alive and reused between requests that may share them.
+// poolKey names a pooled transport: the key of its TLS settings and the
+// other settings of a connection that requests may set (the bound on the
+// response header section).
+type poolKey struct {
+	tls       [sha256.Size]byte
+	maxHeader int64
+}
+
+// pool holds one *http.Transport per distinct connection settings, so
+// connections are kept alive and reused between requests that may share
+// them.
 var pool = struct {
 	sync.Mutex
-	m map[[sha256.Size]byte]*pooled
-}{m: make(map[[sha256.Size]byte]*pooled)}
+	m map[poolKey]*pooled
+}{m: make(map[poolKey]*pooled)}
 
 // maxTransports bounds the pool for programs that use many TLS settings.
 const maxTransports = 32
 
 // pooledSettings returns the parsed settings pooled under key, if any.
+// It is called only for TLS inputs not seen recently, so a scan of the
+// (small) pool is cheap enough.
 func pooledSettings(key [sha256.Size]byte) (tlsSettings, bool) {
 	pool.Lock()
 	defer pool.Unlock()
-	if e, ok := pool.m[key]; ok {
-		return e.settings, true
+	for k, e := range pool.m {
+		if k.tls == key {
+			return e.settings, true
+		}
 	}
 	return tlsSettings{}, false
 }
 
-// transportFor returns the pooled transport for s, creating it on first use.
-func transportFor(s tlsSettings) *http.Transport {
+// transportFor returns the pooled transport for s and the header bound
+// maxHeader, creating it on first use.
+func transportFor(s tlsSettings, maxHeader int64) *http.Transport {
+	key := poolKey{tls: s.key, maxHeader: maxHeader}
 	pool.Lock()
 	defer pool.Unlock()
-	if e, ok := pool.m[s.key]; ok {
+	if e, ok := pool.m[key]; ok {
 		return e.transport
 	}
 	if len(pool.m) >= maxTransports {
@@ -201,12 +216,15 @@ func transportFor(s tlsSettings) *http.Transport {
 			break
 		}
 	}
-	t := newTransport(s)
-	pool.m[s.key] = &pooled{settings: s, transport: t}
+	t := newTransport(s, maxHeader)
+	pool.m[key] = &pooled{settings: s, transport: t}
 	return t
 }
 
-func newTransport(s tlsSettings) *http.Transport {
+// newTransport makes the transport of TLS settings s whose responses may
+// have at most maxHeader bytes of headers (HTTP/2 derives its
+// MAX_HEADER_LIST_SIZE from the same field).
+func newTransport(s tlsSettings, maxHeader int64) *http.Transport {
 	cfg := &tls.Config{
 		RootCAs:            s.roots,
 		InsecureSkipVerify: s.insecure,
@@ -229,17 +247,18 @@ func newTransport(s tlsSettings) *http.Transport {
 	protocols.SetHTTP2(true)
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 nil, // the seed talks to Host:Port directly
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       cfg,
-		TLSHandshakeTimeout:   10 * time.Second,
-		DisableCompression:    true, // headers and body as the server sent them
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-		Protocols:             protocols,
+		Proxy:                  nil, // the seed talks to Host:Port directly
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        cfg,
+		TLSHandshakeTimeout:    10 * time.Second,
+		DisableCompression:     true, // headers and body as the server sent them
+		MaxResponseHeaderBytes: maxHeader,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		ForceAttemptHTTP2:      true,
+		Protocols:              protocols,
 	}
 }
 
