@@ -353,12 +353,13 @@ func benchPKI(b testing.TB) (tls.Certificate, *tls.Config) {
 }
 
 // startOurs starts our server with one HTTPS listener on 127.0.0.1 answering GET / with
-// helloBody, and returns its address.
+// helloBody, and returns its address. BenchmarkIdleConn holds more connections from one
+// address than DefaultMaxConnsPerIP: that limit is off; MaxConns keeps its default.
 func startOurs(b testing.TB) string {
 	s := New(Config{})
 	check(b, s.RouteFunc("GET", "/", helloRoute))
 	p := getPKI(b)
-	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort}, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
+	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort, MaxConnsPerIP: -1}, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
 	check(b, err)
 	check(b, s.Start(context.Background()))
 	b.Cleanup(func() {

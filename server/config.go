@@ -29,6 +29,11 @@ const (
 	DefaultMaxHeaderBytes = 64 << 10
 	// DefaultMaxBodyBytes bounds request bodies. Larger bodies get 413.
 	DefaultMaxBodyBytes = 32 << 20
+	// DefaultMaxConns bounds the connections one listener holds open at once.
+	DefaultMaxConns = 4096
+	// DefaultMaxConnsPerIP bounds the connections one listener holds open at once from one
+	// client IP address.
+	DefaultMaxConnsPerIP = 256
 )
 
 // HTTPConfig configures one plain-HTTP listener, and is embedded in HTTPSConfig.
@@ -42,15 +47,27 @@ type HTTPConfig struct {
 	// port, reported by Listener.Port after Start.
 	Port int
 
-	// ReadHeaderTimeout: zero means DefaultReadHeaderTimeout (10s).
+	// ReadHeaderTimeout bounds the time a client takes to send request headers (HTTP/1.x:
+	// from the start of the connection, after its TLS handshake, or from the first byte of a
+	// later request on it, to the end of the headers); a client still sending headers then
+	// is disconnected without a response. It bounds the TLS handshake too: net/http gives
+	// the handshake the smallest of ReadHeaderTimeout, ReadTimeout and WriteTimeout, and
+	// drops a client that stalls in it (a partial ClientHello, or nothing). Zero means
+	// DefaultReadHeaderTimeout (10s).
 	ReadHeaderTimeout time.Duration
-	// ReadTimeout: zero means DefaultReadTimeout (2m).
+	// ReadTimeout bounds the time to read a whole request, body included (HTTP/2: each
+	// stream's body). A handler still reading the body then gets an error wrapping
+	// os.ErrDeadlineExceeded; returned to the router, it gets 408 Request Timeout, and an
+	// HTTP/1.x connection is closed. Zero means DefaultReadTimeout (2m).
 	ReadTimeout time.Duration
 	// WriteTimeout: zero means DefaultWriteTimeout (10m).
 	WriteTimeout time.Duration
-	// IdleTimeout: zero means DefaultIdleTimeout (2m).
+	// IdleTimeout bounds how long a keep-alive connection waits for its next request
+	// (HTTP/2: a connection with no stream open) before the server closes it. Zero means
+	// DefaultIdleTimeout (2m).
 	IdleTimeout time.Duration
-	// MaxHeaderBytes: zero means DefaultMaxHeaderBytes (64 KiB).
+	// MaxHeaderBytes bounds the request line and headers (HTTP/2: the header list); larger
+	// requests get 431. Zero means DefaultMaxHeaderBytes (64 KiB).
 	MaxHeaderBytes int
 	// MaxBodyBytes caps every request body, whether read with Request.Read, ReadText,
 	// ReadJSON or through Request.Original().Body. A request that declares a larger
@@ -58,6 +75,20 @@ type HTTPConfig struct {
 	// reads fail with ErrBodyTooLarge and the router answers 413. Zero means
 	// DefaultMaxBodyBytes (32 MiB).
 	MaxBodyBytes int64
+
+	// MaxConns bounds the connections the listener holds open at once, each counted from
+	// accept to close (TLS handshakes in progress included). A new connection past the limit
+	// makes the listener close the keep-alive connection idle the longest (HTTP/1.1 between
+	// requests, or HTTP/2 with no stream open); when none is idle, the new connection is
+	// closed at once. Accepting never waits. While connections are refused the server logs
+	// a warning at most once a second. Zero means DefaultMaxConns (4096); negative means no
+	// limit.
+	MaxConns int
+	// MaxConnsPerIP bounds the connections the listener holds open at once from one client
+	// IP address; a new connection past it is closed at once. Behind a reverse proxy, a load
+	// balancer or a large NAT many clients share a few addresses: raise it, or turn it off.
+	// Zero means DefaultMaxConnsPerIP (256); negative means no limit.
+	MaxConnsPerIP int
 }
 
 // HTTPSConfig configures a TLS listener (AddHTTPSServer, AddHTTP2Server).
@@ -88,7 +119,9 @@ type HTTPSConfig struct {
 	MinVersion, MaxVersion uint16
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
-	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos).
+	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites
+	// limit TLS 1.2 to ECDHE key exchange with AES-GCM or ChaCha20-Poly1305; clients that
+	// offer only CBC, 3DES or RSA key exchange suites are refused.
 	TLSConfig *tls.Config
 }
 
@@ -97,6 +130,7 @@ type limits struct {
 	readHeader, read, write, idle time.Duration
 	maxHeader                     int
 	maxBody                       int64
+	maxConns, maxConnsPerIP       int // zero: no limit
 }
 
 func pickDuration(v, def time.Duration) time.Duration {
@@ -127,7 +161,20 @@ func (c HTTPConfig) limits() limits {
 	if l.maxBody == 0 {
 		l.maxBody = DefaultMaxBodyBytes
 	}
+	l.maxConns = pickCount(c.MaxConns, DefaultMaxConns)
+	l.maxConnsPerIP = pickCount(c.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	return l
+}
+
+// pickCount resolves a count limit: zero means def, negative means none (zero).
+func pickCount(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 func (c HTTPConfig) hostPort() (string, int) {

@@ -29,6 +29,9 @@ type exchange struct {
 // it declared). Such a body, already checked against maxBody, needs no MaxBytesReader; every
 // HTTP/2 request has a non-nil Body, so this saves an allocation per HTTP/2 request.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64, lengthEnforced bool) {
+	if mustClose(r) { // chunked or HTTP/1.0: no request may follow on this connection (framing.go)
+		closeAfterResponse(w, r)
+	}
 	if maxBody > 0 {
 		if r.ContentLength > maxBody {
 			writePlain(w, http.StatusRequestEntityTooLarge, "Request body too large.\n")
@@ -100,7 +103,7 @@ type panicError struct{ v any }
 
 func (p *panicError) Error() string { return fmt.Sprintf("server: handler panic: %v", p.v) }
 
-// fail answers a handler error: 413, 400 or 500 when nothing was sent yet, otherwise it cuts
+// fail answers a handler error: 413, 400, 408 or 500 when nothing was sent yet, otherwise it cuts
 // the connection so the client cannot mistake a partial response for a complete one.
 func (s *Server) fail(req *Request, res *Response, err error) {
 	r := req.r
@@ -116,6 +119,9 @@ func (s *Server) fail(req *Request, res *Response, err error) {
 		writePlain(res.w.ResponseWriter, http.StatusRequestEntityTooLarge, "Request body too large.\n")
 	case errors.Is(err, ErrBadRequest):
 		writePlain(res.w.ResponseWriter, http.StatusBadRequest, "Bad request "+r.Method+" "+requestURI(r)+".")
+	case bodyTimedOut(r, err): // ReadTimeout passed while the body was read (framing.go)
+		closeAfterResponse(res.w.ResponseWriter, r)
+		writePlain(res.w.ResponseWriter, http.StatusRequestTimeout, "Request timeout.\n")
 	default:
 		writePlain(res.w.ResponseWriter, http.StatusInternalServerError, "Error handling request "+r.Method+" "+requestURI(r)+".")
 	}
@@ -130,10 +136,15 @@ func requestURI(r *http.Request) string {
 	return r.URL.RequestURI()
 }
 
-// writePlain sends a complete text/plain response, replacing any header a handler set.
+// writePlain sends a complete text/plain response, replacing any header a handler set but
+// "Connection: close".
 func writePlain(w http.ResponseWriter, status int, body string) {
 	h := w.Header()
+	closeConn := closing(h)
 	clear(h)
+	if closeConn {
+		h["Connection"] = connectionClose
+	}
 	h["Content-Type"] = plainType
 	h["X-Content-Type-Options"] = nosniff
 	h["Content-Length"] = lengthValue(len(body))

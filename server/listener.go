@@ -32,6 +32,7 @@ type Listener struct {
 	port   int // as configured: 0 means any free port
 	lim    limits
 	tlsCfg *tls.Config // nil for plain HTTP
+	files  *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -39,6 +40,7 @@ type Listener struct {
 	ln      net.Listener // bound socket while running
 	bound   int          // bound port while running
 	serving chan struct{}
+	conns   connTracking // connection limits (connlimit.go)
 }
 
 // Kind returns "HTTP", "HTTPS" or "HTTP/2".
@@ -81,7 +83,9 @@ func (l *Listener) Running() bool {
 
 // Original returns the net/http server behind the listener. Fields may be changed before
 // Start (for example ConnState or ErrorLog); they are carried over to the fresh http.Server
-// that a restart after Stop needs.
+// that a restart after Stop needs. While the listener runs with a MaxConns limit, ConnState
+// holds the listener's own hook, which tracks idle connections and then calls the one set
+// before Start.
 func (l *Listener) Original() *http.Server {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -89,7 +93,10 @@ func (l *Listener) Original() *http.Server {
 }
 
 // TLSConfig returns the listener's TLS configuration (nil for plain HTTP). Do not modify it
-// while the listener runs.
+// while the listener runs. When the certificate and key come from files, its Certificates is
+// empty and GetCertificate hands out the pair in service; when the client CA comes from a
+// file, GetConfigForClient hands out a copy of it with the client CAs in service, and its own
+// ClientCAs stays the pool read first (see ReloadCertificate).
 func (l *Listener) TLSConfig() *tls.Config { return l.tlsCfg }
 
 func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*Listener, error) {
@@ -180,7 +187,8 @@ func (l *Listener) serve() {
 		l.hs = l.newHTTPServer(l.hs)
 	}
 	l.used = true
-	hs, ln := l.hs, l.ln
+	hs := l.hs
+	ln := l.limitConns(hs, l.ln)
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
 	}
@@ -189,6 +197,9 @@ func (l *Listener) serve() {
 	l.srv.logger.Info("listening", "kind", l.kind, "addr", net.JoinHostPort(l.host, strconv.Itoa(l.bound)))
 	go func() {
 		defer close(done)
+		if l.files != nil {
+			defer l.files.watch(l)() // ends before done is closed: nothing outlives stop
+		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			l.srv.logger.Error("listener stopped", "kind", l.kind, "err", err)
 		}

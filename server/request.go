@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +83,28 @@ func (r *Request) UserAgent() string { return r.r.UserAgent() }
 
 // Origin returns the client's address, "ip:port".
 func (r *Request) Origin() string { return r.r.RemoteAddr }
+
+// TLS returns the state of the TLS connection the request came on (version, cipher suite,
+// negotiated protocol, server name, the client's certificates); nil for plain HTTP. Do not
+// modify it.
+func (r *Request) TLS() *tls.ConnectionState { return r.r.TLS }
+
+// ClientCertificate returns the client's certificate when the handshake verified it: the leaf
+// of the first verified chain, whose Subject (CommonName), DNSNames, EmailAddresses and URIs
+// identify the client. That needs a listener that verifies client certificates against its
+// client CAs (HTTPSConfig.CA with ClientAuth tls.RequireAndVerifyClientCert, or
+// tls.VerifyClientCertIfGiven). It returns nil on plain HTTP, when the client sent no
+// certificate, and when the listener accepted one without verifying it (tls.RequestClientCert,
+// tls.RequireAnyClientCert): such a certificate proves nothing about who the client is, so it
+// is only in TLS().PeerCertificates, never returned here. A connection resumed from a session
+// ticket has the certificate verified in its first handshake (crypto/tls resumes only while
+// that chain is still valid and rooted in the client CAs in service).
+func (r *Request) ClientCertificate() *x509.Certificate {
+	if st := r.r.TLS; st != nil && len(st.VerifiedChains) > 0 && len(st.VerifiedChains[0]) > 0 {
+		return st.VerifiedChains[0][0]
+	}
+	return nil
+}
 
 // Param returns the value captured for name by the route that is running (":name" in a
 // positional path, a named or numbered group in a regular expression), or "".

@@ -76,7 +76,8 @@ func (s *Server) AddHTTPServer(cfg HTTPConfig) (*Listener, error) {
 
 // AddHTTPSServer adds a TLS listener serving HTTP/1.1 and HTTP/2, chosen by ALPN. The
 // certificate and key are loaded and checked at once; the error names the problem (missing
-// file, no PEM block, key does not match, expired).
+// file, no PEM block, key does not match, expired). Certificate, key and client CA files are
+// reloaded when they change on disk (see Listener.ReloadCertificate).
 func (s *Server) AddHTTPSServer(cfg HTTPSConfig) (*Listener, error) {
 	return s.addTLS(KindHTTPS, cfg)
 }
@@ -92,10 +93,12 @@ func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	files := cfg.watchFiles(tc)
 	l, err := newListener(s, kind, cfg.HTTPConfig, tc)
 	if err != nil {
 		return nil, err
 	}
+	l.files = files
 	if err := s.add(l); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/httpskit/httpskit/certs"
 )
@@ -13,21 +14,36 @@ import (
 // Handshake cost is that of net/http's defaults, on purpose:
 //
 //   - The config is built once, when the listener is added, and every connection of every
-//     run of the listener shares it (tls.NewListener): no clone, no certificate parsing, no
-//     file reading and no GetCertificate wrapper per handshake. The certificate is parsed
-//     once; with a single certificate crypto/tls hands it out without looking at its Leaf.
+//     run of the listener shares it (tls.NewListener): no clone, no certificate parsing and
+//     no file reading per handshake. The certificate is parsed once; with a single
+//     certificate crypto/tls hands it out without looking at its Leaf.
+//   - Certificate reload (reload.go) adds no work beyond one atomic load per handshake. When
+//     Cert and Key are files, GetCertificate returns the pair in service from an atomic
+//     pointer; when CA is a file, GetConfigForClient returns, from another atomic pointer, a
+//     clone of this config holding the client CAs in service (crypto/tls then fills one more
+//     ClientHelloInfo: one allocation). Watching the files (a stat of each once a second)
+//     and reading, parsing and checking a renewed pair happen on the listener's watch
+//     goroutine or in ReloadCertificate, never in a handshake. PEM text, bytes and a
+//     TLSConfig's own certificates are served as before, with no callback at all.
 //   - Session tickets stay on (SessionTicketsDisabled is left false unless TLSConfig sets
 //     it), so clients resume. With no SessionTicketKey set, crypto/tls makes and rotates the
 //     ticket keys itself (Config.ticketKeys in crypto/tls/common.go: a new key every
 //     ticketKeyRotation = 24h, older keys still accepted for ticketKeyLifetime = 7 days).
 //     The keys live in this config, so they survive Stop and Start; a TLSConfig given by the
-//     user is cloned once here, and Clone carries its keys over.
+//     user is cloned once here, and Clone carries its keys over. A clone returned by
+//     GetConfigForClient has no keys of its own, so crypto/tls uses this config's
+//     (Config.ticketKeys(configForClient)): tickets survive a reload of the client CA.
 //   - DynamicRecordSizingDisabled stays false: crypto/tls starts a connection with small
 //     records that fit one TCP segment and grows them to 16 KB, as net/http does.
-//   - CurvePreferences, CipherSuites and signature schemes stay Go's defaults (TLS 1.3 with
-//     X25519MLKEM768 first, the same as net/http, which costs about 45 % more CPU per full
-//     handshake than X25519 alone). MinVersion TLS 1.2 only refuses old clients; it adds no
-//     work for the others.
+//   - CurvePreferences and signature schemes stay Go's defaults (TLS 1.3 with X25519MLKEM768
+//     first, the same as net/http, which costs about 45 % more CPU per full handshake than
+//     X25519 alone). MinVersion TLS 1.2 only refuses old clients; it adds no work for the
+//     others.
+//   - When TLSConfig sets no CipherSuites, TLS 1.2 is limited to defaultCipherSuites: ECDHE
+//     key exchange with AES-GCM or ChaCha20-Poly1305 (Mozilla's "intermediate" list), so a
+//     client offering only CBC, 3DES or RSA key exchange suites is refused. The suites Go
+//     picks for every client that has an AEAD one are the same as with its defaults, so this
+//     costs nothing. TLS 1.3 suites, all AEAD, are not configurable.
 func (c *HTTPSConfig) tlsConfig() (*tls.Config, error) {
 	cfg := &tls.Config{}
 	if c.TLSConfig != nil {
@@ -71,7 +87,21 @@ func (c *HTTPSConfig) tlsConfig() (*tls.Config, error) {
 	if len(cfg.NextProtos) == 0 {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 	}
+	if len(cfg.CipherSuites) == 0 {
+		cfg.CipherSuites = slices.Clone(defaultCipherSuites)
+	}
 	return cfg, nil
+}
+
+// defaultCipherSuites are the TLS 1.2 cipher suites of a listener whose TLSConfig sets none:
+// forward secrecy and authenticated encryption only. HTTP/2 needs one of the AES-128-GCM ones.
+var defaultCipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // keyPair loads the certificate and key from the PEM bytes or the text/file fields.
