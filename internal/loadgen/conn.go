@@ -3,7 +3,11 @@ package loadgen
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -82,9 +86,10 @@ func (r *runner) noteTLS(st *tls.ConnectionState) {
 
 // h1conn is one HTTP/1.1 connection.
 type h1conn struct {
-	raw  *countingConn
-	conn net.Conn
-	rd   *respReader
+	raw    *countingConn
+	conn   net.Conn
+	rd     *respReader
+	reused bool // a response came on it: the next request reuses it
 }
 
 func (r *runner) dialH1(deadline time.Time) (*h1conn, error) {
@@ -96,8 +101,19 @@ func (r *runner) dialH1(deadline time.Time) (*h1conn, error) {
 }
 
 // roundTrip writes the pre-built request and reads the whole response,
-// both before deadline.
+// both before deadline. On a reused connection, a close or reset before any
+// byte of the response is errClosedIdle.
 func (c *h1conn) roundTrip(req []byte, head bool, deadline time.Time) (response, error) {
+	c.rd.began = false
+	res, err := c.exchange(req, head, deadline)
+	if err != nil && c.reused && !c.rd.began && closedByPeer(err) {
+		err = fmt.Errorf("%w: %w", errClosedIdle, err)
+	}
+	c.reused = err == nil
+	return res, err
+}
+
+func (c *h1conn) exchange(req []byte, head bool, deadline time.Time) (response, error) {
 	if err := c.conn.SetDeadline(deadline); err != nil {
 		return response{}, err
 	}
@@ -105,6 +121,20 @@ func (c *h1conn) roundTrip(req []byte, head bool, deadline time.Time) (response,
 		return response{}, err
 	}
 	return c.rd.read(head)
+}
+
+// errClosedIdle is a request on a kept-alive connection that ended before
+// any byte of its response: the server had closed the connection while it
+// was idle, as the request went out (a timeout, a graceful stop). The
+// request did not reach a handler; RFC 9112 section 9.3.1 lets a client
+// retry it.
+var errClosedIdle = errors.New("loadgen: the server closed the kept-alive connection before the request reached it")
+
+// closedByPeer reports whether err is the other end closing or resetting
+// the connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
 }
 
 func (c *h1conn) close() { c.raw.Close() }

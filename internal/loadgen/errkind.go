@@ -81,6 +81,8 @@ func classify(err error) kind {
 		protoErr   *protocolError
 	)
 	switch {
+	case errors.Is(err, errClosedIdle): // before reset and eof, which it wraps
+		return kindClosedIdle
 	case errors.As(err, &dnsErr):
 		return kindDNS
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -37,6 +37,8 @@ func TestClassify(t *testing.T) {
 		{"broken pipe", opErr(syscall.EPIPE), kindReset},
 		{"eof", io.EOF, kindEOF},
 		{"truncated", errTruncated, kindTruncated},
+		{"closed while idle (eof)", fmt.Errorf("%w: %w", errClosedIdle, io.EOF), kindClosedIdle},
+		{"closed while idle (reset)", fmt.Errorf("%w: %w", errClosedIdle, opErr(syscall.ECONNRESET)), kindClosedIdle},
 		{"unexpected eof", io.ErrUnexpectedEOF, kindTruncated},
 		{"protocol", errProtocol("bad status line"), kindProtocol},
 		{"http2", errors.New("http2: server sent GOAWAY and closed the connection"), kindProtocol},

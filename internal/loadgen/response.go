@@ -36,7 +36,8 @@ type response struct {
 type respReader struct {
 	r          io.Reader
 	buf        []byte
-	start, end int // unread bytes are buf[start:end]
+	start, end int  // unread bytes are buf[start:end]
+	began      bool // a byte of the response being read has arrived
 }
 
 func newRespReader(r io.Reader) *respReader {
@@ -47,6 +48,7 @@ func newRespReader(r io.Reader) *respReader {
 // the request was HEAD, so the response has no body. A connection closed
 // before any byte of the response is io.EOF; closed later, errTruncated.
 func (rr *respReader) read(head bool) (response, error) {
+	rr.began = rr.start < rr.end
 	for {
 		res, err := rr.readOne(head)
 		if err != nil || res.status >= 200 {
@@ -239,6 +241,7 @@ func (rr *respReader) fill() error {
 		n, err := rr.r.Read(rr.buf[rr.end:])
 		rr.end += n
 		if n > 0 {
+			rr.began = true
 			return nil
 		}
 		if err != nil {

@@ -25,8 +25,13 @@ type Result struct {
 	// "timeout", "tls: unknown authority", "tls: name mismatch",
 	// "tls: bad certificate", "tls: other", "reset", "eof", "truncated",
 	// "protocol", "status 4xx", "status 5xx", "closed while idle", "other".
-	// Responses with status 4xx and 5xx count in Requests too. Empty, not
-	// nil, when there were none.
+	// Responses with status 4xx and 5xx count in Requests too. "closed
+	// while idle" is, in Idle mode, a held connection the server closed;
+	// in KeepAlive mode, a request on a reused connection that ended before
+	// any byte of its response, because the server closed the connection
+	// while it was idle (RFC 9112 section 9.3.1: the request did not reach
+	// a handler, a client may retry it). Empty, not nil, when there were
+	// none.
 	Errors map[string]int64 `json:"errors"`
 
 	BytesRead    int64 `json:"bytes_read"`    // on the wire: TLS records and handshakes included
