@@ -282,7 +282,9 @@ func checkHost(host string) (string, error) {
 		}
 	}
 	for i := 0; i < len(host); i++ {
-		if c := host[i]; c <= ' ' || c == 0x7f || strings.IndexByte("/?#@[]\\", c) >= 0 {
+		// RFC 3986 reg-name, IP literal and pct-encoded bytes only (net/http's Host rule,
+		// which would otherwise refuse the request on the wire), and no delimiter of a URL.
+		if c := host[i]; c <= ' ' || c == 0x7f || strings.IndexByte("/?#@[]\\", c) >= 0 || !httpguts.ValidHostHeader(host[i:i+1]) {
 			return "", fmt.Errorf("host %q: illegal character %q", host, c)
 		}
 	}

@@ -57,6 +57,8 @@ func TestValidation(t *testing.T) {
 		{"host with a port", Options{Host: "example.com:8443"}, nil},
 		{"host with a slash", Options{Host: "example.com/x"}, nil},
 		{"host with a space", Options{Host: "exa mple.com"}, nil},
+		{"host with a quote", Options{Host: `exa"mple.com`}, nil},
+		{"host with a brace", Options{Host: "{example}.com"}, nil},
 		{"host not a valid international name", Options{Host: "b\u00fccher\u00a0.example"}, nil},
 		{"Host header with a space", Options{Headers: http.Header{"Host": {"a b"}}}, nil},
 		{"Host header with a slash", Options{Headers: http.Header{"Host": {"a/b"}}}, nil},

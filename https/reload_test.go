@@ -1,6 +1,7 @@
 package https
 
 import (
+	"crypto/tls"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,5 +64,41 @@ func TestTLSFilesReread(t *testing.T) {
 	_, err = Request(t.Context(), o, nil)
 	if err == nil || !strings.Contains(err.Error(), o.Cert) {
 		t.Errorf("damaged certificate file: error %v, want it to name %s", err, o.Cert)
+	}
+}
+
+// TestClientCertRenewed: a client certificate renewed on disk (new files renamed over the old
+// ones, as renewal tools do) is the one presented on the next request, although the
+// connection made with the previous one is still open and idle.
+func TestClientCertRenewed(t *testing.T) {
+	clientCA, err := certs.NewCA("client CA", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.TLS.PeerCertificates[0].SerialNumber.Text(16)))
+	})
+	s := newServer(t, serial, serverConfig{tweak: func(c *tls.Config) {
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = clientCA.Pool()
+	}})
+	dir := t.TempDir()
+	o := s.opts(t, "GET", "/")
+	o.Cert, o.Key = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+	for i := range 3 {
+		certPEM, keyPEM, err := clientCA.Issue(certs.LeafOptions{Client: true, CommonName: "device-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := certs.WriteFiles(o.Cert, certPEM, o.Key, keyPEM); err != nil {
+			t.Fatal(err)
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := mustDo(t, o, nil); got != pair.Leaf.SerialNumber.Text(16) {
+			t.Errorf("request %d: the server saw the client certificate %s, want the renewed %s", i+1, got, pair.Leaf.SerialNumber.Text(16))
+		}
 	}
 }
