@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,6 +62,7 @@ type fetchFlags struct {
 	include, head            bool
 	silent, verbose          bool
 	follow, fail             bool
+	maxFilesize              byteCount
 }
 
 func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.FlagSet {
@@ -99,6 +102,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.BoolVar(&f.follow, "location", false, "alias of -L")
 	fs.BoolVar(&f.fail, "f", false, "exit 1 on an HTTP status of 400 or more")
 	fs.BoolVar(&f.fail, "fail", false, "alias of -f")
+	fs.Var(&f.maxFilesize, "max-filesize", "fail when the response body is larger than `BYTES` (suffix k, M or G: 1024s; 0: no limit)")
 	return fs
 }
 
@@ -246,6 +250,7 @@ func (f *fetchFlags) apply(o *https.Options) error {
 	}
 	o.CA, o.Cert, o.Key, o.InsecureSkipVerify = f.ca, f.cert, f.key, f.insecure
 	o.Method = f.method
+	o.MaxBodyBytes = int64(f.maxFilesize)
 	hasData := len(f.data) > 0 || len(f.dataBin) > 0 || f.dataFile != ""
 	switch {
 	case f.head && o.Method == "":
@@ -369,14 +374,30 @@ func explain(err error, o https.Options) error {
 	switch {
 	case errors.Is(err, https.ErrInvalidRequest):
 		return usageError{err}
+	case errors.Is(err, https.ErrSelfSigned): // before ErrUnknownAuthority, which it also is
+		return errors.New("server certificate is self-signed: pass that certificate as --ca FILE to trust it, or --insecure")
 	case errors.Is(err, https.ErrUnknownAuthority):
 		return errors.New("certificate signed by unknown authority: pass --ca FILE or --insecure")
 	case errors.Is(err, https.ErrNameMismatch):
 		return fmt.Errorf("certificate is not valid for %s: use a name it covers, or --insecure", o.Host)
+	case errors.Is(err, https.ErrNotYetValid): // before ErrExpired, which it also is
+		return fmt.Errorf("server certificate is not valid until %s: check the clocks of this machine and the server, or pass --insecure",
+			certDate(err, func(c *x509.Certificate) time.Time { return c.NotBefore }))
 	case errors.Is(err, https.ErrExpired):
-		return errors.New("server certificate expired or not yet valid (check the clock), or pass --insecure")
+		return fmt.Errorf("server certificate expired on %s: the server must renew it, or pass --insecure",
+			certDate(err, func(c *x509.Certificate) time.Time { return c.NotAfter }))
+	case errors.Is(err, https.ErrClientCertRefused) && o.Cert == "":
+		return errors.New("the server requires a client certificate: pass --cert FILE --key FILE")
 	case errors.Is(err, https.ErrClientCertRefused):
 		return errors.New("the server refused the client certificate: pass --cert FILE --key FILE that it trusts")
+	case errors.Is(err, https.ErrHeaderTooLarge):
+		limit := o.MaxHeaderBytes
+		if limit == 0 {
+			limit = https.DefaultMaxHeaderBytes
+		}
+		return fmt.Errorf("the server's response headers are larger than %d bytes", limit)
+	case errors.Is(err, https.ErrBodyTooLarge):
+		return fmt.Errorf("maximum file size exceeded: the response body is larger than --max-filesize %d bytes", o.MaxBodyBytes)
 	case errors.Is(err, https.ErrRefused):
 		return fmt.Errorf("connection refused: nothing listens on %s", host)
 	case errors.Is(err, https.ErrDNS):
@@ -387,6 +408,42 @@ func explain(err error, o https.Options) error {
 		return errors.New("aborted")
 	}
 	return err
+}
+
+// certDate returns the date of the certificate that err names (x509's
+// CertificateInvalidError), or "an unknown date".
+func certDate(err error, date func(*x509.Certificate) time.Time) string {
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Cert != nil {
+		return date(inv.Cert).UTC().Format(time.RFC3339)
+	}
+	return "an unknown date"
+}
+
+// byteCount is a size flag in bytes, with curl's optional suffixes k, M and
+// G (multiples of 1024).
+type byteCount int64
+
+func (b *byteCount) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteCount) Set(s string) error {
+	mult := int64(1)
+	if i := len(s) - 1; i > 0 {
+		switch s[i] {
+		case 'k', 'K':
+			mult, s = 1<<10, s[:i]
+		case 'm', 'M':
+			mult, s = 1<<20, s[:i]
+		case 'g', 'G':
+			mult, s = 1<<30, s[:i]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return errors.New("want a number of bytes, optionally with k, M or G")
+	}
+	*b = byteCount(n * mult)
+	return nil
 }
 
 // output writes a response: headers (-i, -I, -v), then the body to stdout

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/https"
@@ -50,6 +52,16 @@ func startFetchSite(t *testing.T) *fetchSite {
 	mux.Handle("/moved", http.RedirectHandler("/hello", http.StatusFound))
 	mux.HandleFunc("/missing", http.NotFound)
 	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { // 100000 bytes, Content-Length
+		w.Header().Set("Content-Length", "100000")
+		w.Write(bytes.Repeat([]byte("b"), 100000))
+	})
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) { // 100000 bytes, no length
+		for range 100 {
+			w.Write(bytes.Repeat([]byte("s"), 1000))
+			http.NewResponseController(w).Flush()
+		}
+	})
 	s := httptest.NewUnstartedServer(mux)
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	s.EnableHTTP2 = true
@@ -180,10 +192,100 @@ func TestGetUsage(t *testing.T) {
 		{"https://localhost/", "-H", "no colon"},
 		{"https://localhost/a\x01b"},
 		{"https://localhost/", "-o", "x", "-O"},
+		{"https://localhost/", "--max-filesize", "-1"},
+		{"https://localhost/", "--max-filesize", "lots"},
+		{"https://localhost/", "--max-filesize", "1T"},
 	} {
 		_, _, err := runFetchTest(runRequest, args...)
 		if !errors.As(err, new(usageError)) {
 			t.Errorf("request %q: error %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestGetMaxFilesize: --max-filesize BYTES, as curl's: a body larger than the
+// limit fails with a message naming it (exit 1, not a usage error), whether
+// the server declares its length or not; nothing past the limit is printed,
+// and -o leaves no file behind.
+func TestGetMaxFilesize(t *testing.T) {
+	site := startFetchSite(t)
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string // "" for success
+	}{
+		{"Content-Length past the limit", []string{"--max-filesize", "1000", site.url + "/big"}, "--max-filesize 1000 bytes"},
+		{"no length, past the limit", []string{"--max-filesize", "1k", site.url + "/stream"}, "--max-filesize 1024 bytes"},
+		{"exactly the limit", []string{"--max-filesize", "100000", site.url + "/big"}, ""},
+		{"under the limit", []string{"--max-filesize", "1M", site.url + "/stream"}, ""},
+		{"zero: no limit", []string{"--max-filesize", "0", site.url + "/big"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, _, err := runFetchTest(runGet, append([]string{"-k"}, tt.args...)...)
+			if tt.wantErr == "" {
+				if err != nil || len(stdout) != 100000 {
+					t.Fatalf("got %d bytes, %v; want 100000 bytes", len(stdout), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "maximum file size exceeded") || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want maximum file size exceeded ... %q", err, tt.wantErr)
+			}
+			if errors.As(err, new(usageError)) {
+				t.Errorf("error %v is a usage error (exit 2), want exit 1", err)
+			}
+			if len(stdout) > 1024 {
+				t.Errorf("printed %d bytes, more than the limit", len(stdout))
+			}
+			dir := t.TempDir()
+			out := filepath.Join(dir, "body")
+			if _, _, err := runFetchTest(runGet, append([]string{"-k", "-o", out}, tt.args...)...); err == nil {
+				t.Fatal("-o: no error")
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("-o left %d files behind", len(entries))
+			}
+		})
+	}
+}
+
+// TestExplainHints: each failure kind of package https gets its own one-line
+// reason and hint; a kind that refines another (self-signed, not yet valid)
+// gets its own, not the broader one's.
+func TestExplainHints(t *testing.T) {
+	cert := &x509.Certificate{
+		NotBefore: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC),
+		NotAfter:  time.Date(2020, 6, 7, 8, 9, 10, 0, time.UTC),
+	}
+	invalid := x509.CertificateInvalidError{Cert: cert, Reason: x509.Expired}
+	o := https.Options{Host: "example.test", Port: 8443}
+	withCert := o
+	withCert.Cert = "client.pem"
+	tests := []struct {
+		name string
+		kind error
+		err  error // the cause
+		opts https.Options
+		want string
+	}{
+		{"unknown authority", https.ErrUnknownAuthority, nil, o, "certificate signed by unknown authority: pass --ca FILE or --insecure"},
+		{"self-signed", https.ErrSelfSigned, nil, o, "server certificate is self-signed: pass that certificate as --ca FILE to trust it, or --insecure"},
+		{"name mismatch", https.ErrNameMismatch, nil, o, "certificate is not valid for example.test: use a name it covers, or --insecure"},
+		{"expired", https.ErrExpired, invalid, o, "server certificate expired on 2020-06-07T08:09:10Z: the server must renew it, or pass --insecure"},
+		{"not yet valid", https.ErrNotYetValid, invalid, o, "server certificate is not valid until 2030-01-02T03:04:05Z: check the clocks"},
+		{"client certificate required", https.ErrClientCertRefused, nil, o, "the server requires a client certificate: pass --cert FILE --key FILE"},
+		{"client certificate refused", https.ErrClientCertRefused, nil, withCert, "the server refused the client certificate: pass --cert FILE --key FILE that it trusts"},
+		{"header too large", https.ErrHeaderTooLarge, nil, o, "the server's response headers are larger than 1048576 bytes"},
+		{"body too large", https.ErrBodyTooLarge, nil, https.Options{MaxBodyBytes: 5}, "maximum file size exceeded: the response body is larger than --max-filesize 5 bytes"},
+		{"refused", https.ErrRefused, nil, o, "connection refused: nothing listens on example.test:8443"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := explain(&https.Error{Op: "GET", URL: "https://example.test:8443/", Kind: tt.kind, Err: tt.err}, tt.opts)
+			if got := err.Error(); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("explain(%v) = %q, want %q", tt.kind, got, tt.want)
+			}
+		})
 	}
 }
