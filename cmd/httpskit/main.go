@@ -12,6 +12,11 @@
 //
 // Run "httpskit COMMAND -h" for a command's flags. Exit codes: 0 success, 1 the request or
 // server failed (the message says why), 2 bad usage.
+//
+// serve stops on Ctrl-C (SIGINT) or SIGTERM: it refuses new connections at once, lets the
+// requests in flight finish for up to --grace (10s), prints "stopped" and exits 0; requests
+// still running after the grace have their connections closed and the exit code is 1. A
+// second Ctrl-C or SIGTERM during the grace ends the process at once.
 package main
 
 import (
@@ -55,6 +60,9 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, a second one ends the process at once: serve's graceful stop
+	// may wait up to --grace.
+	context.AfterFunc(ctx, stop)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
@@ -21,13 +24,17 @@ import (
 	"github.com/httpskit/httpskit/server"
 )
 
-// stopGrace bounds how long Ctrl-C waits for in-flight requests.
+// stopGrace is the default of --grace: how long Ctrl-C or SIGTERM waits for requests in
+// flight before closing their connections.
 const stopGrace = 10 * time.Second
 
 type serveFlags struct {
 	host, cert, key, clientCA, config, caRoot string
 	port, httpPort                            int
 	listing, hidden, verbose                  bool
+	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
+	grace                                     time.Duration // --grace
+	debugAddr                                 string        // --debug-addr
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -37,14 +44,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.host, "host", server.DefaultHost, "interface to bind (0.0.0.0 for every interface)")
 	fs.IntVar(&f.port, "port", server.DefaultPort, "HTTPS port (0 for any free port)")
 	fs.IntVar(&f.httpPort, "http-port", -1, "also listen for plain HTTP on this port, redirecting to HTTPS (0 for any free port; -1: off)")
-	fs.StringVar(&f.cert, "cert", "", "certificate PEM file (default: issued by the development CA)")
+	fs.StringVar(&f.cert, "cert", "", "certificate PEM file (default: issued by the development CA); reloaded when it changes and on SIGHUP")
 	fs.StringVar(&f.key, "key", "", "private key PEM file for --cert")
-	fs.StringVar(&f.clientCA, "client-ca", "", "require client certificates signed by this CA (PEM file)")
+	fs.StringVar(&f.clientCA, "client-ca", "", "require client certificates signed by this CA (PEM file; reloaded when it changes and on SIGHUP)")
 	fs.StringVar(&f.config, "config", "", "JSON file describing listeners and routes (see docs)")
 	fs.StringVar(&f.caRoot, "ca-root", "", "development CA directory (default $HTTPSKIT_CAROOT or the user config dir)")
 	fs.BoolVar(&f.listing, "listing", true, "list directories that have no index.html")
 	fs.BoolVar(&f.hidden, "hidden", false, "serve dotfiles (hidden by default, except .well-known)")
+	fs.IntVar(&f.maxConns, "max-conns", 0, fmt.Sprintf("most connections open at once per listener; past it the longest idle one is closed (0: %d; -1: no limit)", server.DefaultMaxConns))
+	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 0, fmt.Sprintf("most connections open at once from one client IP address; raise it behind a proxy or NAT (0: %d; -1: no limit)", server.DefaultMaxConnsPerIP))
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
+	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
+	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -55,10 +66,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if (f.cert == "") != (f.key == "") {
 		return usagef("--cert and --key go together")
 	}
+	if f.grace < 0 {
+		return usagef("--grace must not be negative")
+	}
+	if f.debugAddr != "" {
+		if _, err := checkDebugAddr(f.debugAddr); err != nil {
+			return err
+		}
+	}
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 
@@ -67,6 +86,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	s := server.New(cfg)
+	if cfg.Logger != nil {
+		// First route: it only logs who a verified client certificate says the client is.
+		if err := s.RouteFunc("*", "*", logClientCertificate(cfg.Logger)); err != nil {
+			return err
+		}
+	}
 	dev := &devCert{root: f.caRoot}
 	what := f.config
 	if f.config != "" {
@@ -81,6 +106,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var dbg *debugServer
+	if f.debugAddr != "" {
+		if dbg, err = startDebug(f.debugAddr, s); err != nil {
+			return err
+		}
+		defer dbg.Close()
+	}
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
@@ -88,14 +120,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		what = abs
 	}
 	fmt.Fprintf(stdout, "serving %s\n", what)
+	if dbg != nil {
+		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
+	}
+	// SIGHUP reloads the certificates; it is caught from before the URL is printed.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	printServing(stdout, s, dev)
-	<-ctx.Done()
-	fmt.Fprintln(stdout, "stopping: waiting for requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+	reloadOnHangup(ctx, s, hup, dev, stdout, stderr) // returns when ctx ends
+	fmt.Fprintf(stdout, "stopping: no new connections; waiting up to %s for requests in flight (Ctrl-C again to quit now)\n", f.grace)
+	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
 	defer cancel()
 	if err := s.Stop(sctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("stop: requests still in flight after the %s grace were cut off: %w", f.grace, err)
+		}
 		return fmt.Errorf("stop: %w", err)
 	}
+	fmt.Fprintln(stdout, "stopped")
 	return nil
 }
 
@@ -122,7 +165,9 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if port == 0 {
 		port = server.RandomPort
 	}
-	hc := server.HTTPSConfig{HTTPConfig: server.HTTPConfig{Host: f.host, Port: port}}
+	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
+	hc := server.HTTPSConfig{HTTPConfig: limits}
+	hc.Port = port
 	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
 		return err
 	}
@@ -139,7 +184,8 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 		if hp == 0 {
 			hp = server.RandomPort
 		}
-		if _, err := s.AddHTTPServer(server.HTTPConfig{Host: f.host, Port: hp}); err != nil {
+		limits.Port = hp
+		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}
 		// Plain HTTP only redirects to the HTTPS listener.
@@ -177,6 +223,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert) error {
 			ReadHeaderTimeout: time.Duration(l.ReadHeaderTimeout), ReadTimeout: time.Duration(l.ReadTimeout),
 			WriteTimeout: time.Duration(l.WriteTimeout), IdleTimeout: time.Duration(l.IdleTimeout),
 			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
+			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 		}
 		if l.Kind == "http" {
 			if _, err := s.AddHTTPServer(hc); err != nil {
@@ -286,4 +333,61 @@ func printServing(w io.Writer, s *server.Server, dev *devCert) {
 		}
 	}
 	fmt.Fprintln(w, "press Ctrl-C to stop")
+}
+
+// reloadOnHangup reloads the certificate, key and client CA files of every TLS listener of s
+// on each signal from hup, until ctx ends. It says what it did on stdout, and a failure on
+// stderr: that listener keeps serving its previous certificate.
+func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, stdout, stderr io.Writer) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		for _, l := range s.Servers() {
+			tc := l.TLSConfig()
+			if tc == nil {
+				continue
+			}
+			err := l.ReloadCertificate()
+			name := l.Kind() + " " + l.URL() + "/"
+			if err != nil && !errors.Is(err, server.ErrNotReloadable) {
+				fmt.Fprintf(stderr, "httpskit: SIGHUP: %v\n", err)
+				continue
+			}
+			leaf := l.Certificate()
+			// A listener whose pair comes from files hands it out with GetCertificate.
+			if tc.GetCertificate != nil {
+				ca := ""
+				if tc.GetConfigForClient != nil {
+					ca = " and client CA"
+				}
+				fmt.Fprintf(stdout, "SIGHUP: reloaded certificate%s of %s: serial %s, %s, valid until %s\n",
+					ca, name, leaf.SerialNumber.Text(16), leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339))
+				continue
+			}
+			origin := "was given as PEM text"
+			if dev.ca != nil && leaf != nil && leaf.CheckSignatureFrom(dev.ca.Cert) == nil {
+				origin = "was issued in memory by the development CA (serve --cert and --key files to renew it without a restart)"
+			}
+			if err == nil { // the client CA file only
+				fmt.Fprintf(stdout, "SIGHUP: reloaded client CA of %s; nothing on disk to reload for its certificate, which %s\n", name, origin)
+				continue
+			}
+			fmt.Fprintf(stdout, "SIGHUP: nothing on disk to reload for %s: its certificate %s\n", name, origin)
+		}
+	}
+}
+
+// logClientCertificate is a route that logs the identity of each client that presented a
+// verified certificate (serve --client-ca with -v), and lets the next routes answer.
+func logClientCertificate(logger *slog.Logger) server.HandlerFunc {
+	return func(_ string, req *server.Request, _ *server.Response) error {
+		if c := req.ClientCertificate(); c != nil {
+			logger.Info("client certificate", "method", req.Method(), "path", req.Path(),
+				"subject", c.Subject.String(), "serial", c.SerialNumber.Text(16), "from", req.Origin())
+		}
+		return nil
+	}
 }

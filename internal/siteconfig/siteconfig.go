@@ -7,7 +7,7 @@
 //	  "listeners": [
 //	    {"kind": "https", "host": "localhost", "port": 7443, "cert": "cert.pem", "key": "key.pem"},
 //	    {"kind": "http2", "port": 7444},
-//	    {"kind": "http", "port": 7080, "readHeaderTimeout": "5s", "maxBodyBytes": 1048576}
+//	    {"kind": "http", "port": 7080, "readHeaderTimeout": "5s", "maxBodyBytes": 1048576, "maxConnsPerIP": -1}
 //	  ],
 //	  "routes": [
 //	    {"path": "/old", "redirect": "/new", "temporary": true},
@@ -63,6 +63,10 @@ type Listener struct {
 	IdleTimeout       Duration `json:"idleTimeout,omitempty"`
 	MaxHeaderBytes    int      `json:"maxHeaderBytes,omitempty"`
 	MaxBodyBytes      int64    `json:"maxBodyBytes,omitempty"`
+	// MaxConns and MaxConnsPerIP bound open connections (server.HTTPConfig); absent means
+	// the server's default, -1 means no limit (for example behind a reverse proxy).
+	MaxConns      int `json:"maxConns,omitempty"`
+	MaxConnsPerIP int `json:"maxConnsPerIP,omitempty"`
 }
 
 // Route describes one route: exactly one of Serve and Redirect.
@@ -169,6 +173,11 @@ func (s *Site) validate() error {
 			"writeTimeout": int64(l.WriteTimeout), "idleTimeout": int64(l.IdleTimeout)} {
 			if v < 0 {
 				return fmt.Errorf("%s: %s is negative", at, name)
+			}
+		}
+		for name, v := range map[string]int{"maxConns": l.MaxConns, "maxConnsPerIP": l.MaxConnsPerIP} {
+			if v < -1 {
+				return fmt.Errorf("%s: %s is %d (want -1 for no limit, or a count)", at, name, v)
 			}
 		}
 	}

@@ -12,7 +12,7 @@ func TestParse(t *testing.T) {
 	good := `{
   "listeners": [
     {"kind": "HTTPS", "port": 7443, "readHeaderTimeout": "5s"},
-    {"kind": "http", "port": -1, "maxBodyBytes": 1024}
+    {"kind": "http", "port": -1, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1}
   ],
   "routes": [
     {"path": "/old", "redirect": "/new", "temporary": true},
@@ -23,7 +23,8 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse(good) = %v", err)
 	}
-	if s.Listeners[0].Kind != "https" || time.Duration(s.Listeners[0].ReadHeaderTimeout) != 5*time.Second || s.Listeners[1].MaxBodyBytes != 1024 {
+	if s.Listeners[0].Kind != "https" || time.Duration(s.Listeners[0].ReadHeaderTimeout) != 5*time.Second || s.Listeners[1].MaxBodyBytes != 1024 ||
+		s.Listeners[1].MaxConns != 10 || s.Listeners[1].MaxConnsPerIP != -1 {
 		t.Errorf("Parse(good) listeners = %+v", s.Listeners)
 	}
 	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" {
@@ -45,6 +46,7 @@ func TestParse(t *testing.T) {
 		{"bad duration", `{"listeners":[{"kind":"http","idleTimeout":"soon"}]}`, `bad duration "soon"`},
 		{"number duration", `{"listeners":[{"kind":"http","idleTimeout":5}]}`, "want a duration string"},
 		{"negative", `{"listeners":[{"kind":"http","maxBodyBytes":-5}]}`, "maxBodyBytes is negative"},
+		{"conns below -1", `{"listeners":[{"kind":"http","maxConnsPerIP":-2}]}`, "maxConnsPerIP is -2 (want -1 for no limit, or a count)"},
 		{"route no path", `{"listeners":[{"kind":"http"}],"routes":[{"serve":"x"}]}`, `routes[0]: missing "path"`},
 		{"route no action", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/"}]}`, `needs "serve" or "redirect"`},
 		{"route both", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","serve":"x","redirect":"/y"}]}`, "exclude each other"},
