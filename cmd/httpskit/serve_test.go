@@ -164,22 +164,40 @@ func TestServeDirectory(t *testing.T) {
 }
 
 // TestServeCurl is the README promise: curl --cacert <printed CA> fetches the printed URL
-// with status 200 over HTTP/1.1 and HTTP/2.
+// with status 200 over HTTP/1.1 and HTTP/2, and curl without it refuses the certificate.
 func TestServeCurl(t *testing.T) {
 	curl := lookPath(t, "curl")
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>hi</h1>"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("plain notes\n"), 0o644))
 	// The directory may come before the flags, as with curl's URL.
 	site := startServe(t, dir, "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"))
-	for _, proto := range []struct{ flag, want string }{{"--http1.1", "1.1"}, {"--http2", "2"}} {
-		out, err := exec.Command(curl, "-sS", proto.flag, "--cacert", site.caFile,
-			"-o", os.DevNull, "-w", "%{http_code} %{http_version}", site.url).CombinedOutput()
-		if err != nil {
-			t.Fatalf("curl %s: %v: %s", proto.flag, err, out)
-		}
-		if got, want := string(out), "200 "+proto.want; got != want {
-			t.Errorf("curl %s = %q, want %q", proto.flag, got, want)
-		}
+	tests := []struct {
+		name string
+		args []string
+		want string // the body, then the status and HTTP version curl reports
+		exit int    // curl's exit code
+	}{
+		{"HTTP/1.1", []string{"--http1.1", "--cacert", site.caFile, site.url}, "<h1>hi</h1>\n200 1.1", 0},
+		{"HTTP/2", []string{"--http2", "--cacert", site.caFile, site.url}, "<h1>hi</h1>\n200 2", 0},
+		{"HTTP/2 file", []string{"--http2", "--cacert", site.caFile, site.url + "notes.txt"}, "plain notes\n\n200 2", 0},
+		{"no CA", []string{"--http2", site.url}, "SSL certificate problem", 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runPeer(t, "", curl, append([]string{"-sS", "-w", "\n%{http_code} %{http_version}"}, tt.args...)...)
+			exit := 0
+			var ee *exec.ExitError
+			switch {
+			case errors.As(err, &ee):
+				exit = ee.ExitCode()
+			case err != nil:
+				t.Fatalf("curl %s: %v", tt.args, err)
+			}
+			if exit != tt.exit || !strings.Contains(out, tt.want) || (tt.exit == 0 && out != tt.want) {
+				t.Errorf("curl %s = exit %d %q, want exit %d %q", tt.args, exit, out, tt.exit, tt.want)
+			}
+		})
 	}
 }
 
