@@ -12,8 +12,9 @@ var (
 	// the router answer 413 Request Entity Too Large.
 	ErrBodyTooLarge = errors.New("server: request body too large")
 
-	// ErrBadRequest wraps request bodies that cannot be decoded (ReadJSON on invalid or empty
-	// JSON). A handler that returns it makes the router answer 400 Bad Request.
+	// ErrBadRequest wraps request bodies that cannot be read whole (broken chunked framing,
+	// a client gone mid-body) or decoded (ReadJSON on invalid or empty JSON). A handler that
+	// returns it makes the router answer 400 Bad Request.
 	ErrBadRequest = errors.New("server: bad request")
 
 	// ErrHeadersSent is returned by Response.WriteHead and the Write* helpers when the status

@@ -766,7 +766,7 @@ func TestHostileMalformedFraming(t *testing.T) {
 }
 
 // TestHostileMalformedChunks: a chunked body that breaks the chunked syntax fails the
-// handler's Read; the router answers 500 (the handler's error), and the connection is closed:
+// handler's Read; the router answers 400 (ErrBadRequest), and the connection is closed:
 // nothing after the broken chunk is parsed as a request.
 func TestHostileMalformedChunks(t *testing.T) {
 	s := New(Config{})
@@ -785,8 +785,8 @@ func TestHostileMalformedChunks(t *testing.T) {
 			c := rawConn(t, l, "http/1.1")
 			io.WriteString(c, post+tt.body+smuggled)
 			out := readUntilClosed(t, l.Kind()+" "+tt.name, c)
-			if rs := rawResponses(out); len(rs) != 1 || rs[0].StatusCode != 500 || !rs[0].Close {
-				t.Errorf("%s %s: server sent %q, want one 500 with Connection: close", l.Kind(), tt.name, out)
+			if rs := rawResponses(out); len(rs) != 1 || rs[0].StatusCode != 400 || !rs[0].Close {
+				t.Errorf("%s %s: server sent %q, want one 400 with Connection: close", l.Kind(), tt.name, out)
 			}
 		}
 	}

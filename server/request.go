@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/httpskit/httpskit/internal/route"
@@ -128,7 +129,9 @@ func (r *Request) Params() map[string]string {
 
 // Read reads the whole request body, bounded by the listener's MaxBodyBytes. Past the limit
 // it returns an error wrapping ErrBodyTooLarge (the router answers 413 if the handler returns
-// it). The body is read once; later calls return the same bytes (or error).
+// it); a body cut short or with broken chunked framing returns an error wrapping
+// ErrBadRequest (400); a body still arriving at the listener's ReadTimeout, one wrapping
+// os.ErrDeadlineExceeded (408). The body is read once; later calls return the same bytes (or error).
 func (r *Request) Read() ([]byte, error) {
 	if r.read {
 		return r.body, r.bodyErr
@@ -141,10 +144,15 @@ func (r *Request) Read() ([]byte, error) {
 	b, err := io.ReadAll(r.r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			err = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, mbe.Limit)
-		} else {
-			err = fmt.Errorf("server: read request body: %w", err)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			err = fmt.Errorf("server: read request body: %w", err) // the router answers 408
+		default:
+			// Broken chunked framing, or a client that went away mid-body: the request as
+			// sent is not a whole one.
+			err = fmt.Errorf("%w: read request body: %w", ErrBadRequest, err)
 		}
 		r.bodyErr = err
 		return nil, err
