@@ -30,6 +30,15 @@
 // connection closed, so nothing smuggled after its body is read as a request. Serving a
 // directory never reaches outside it. docs/security.md lists every hostile case and its test.
 //
+// # Certificate reload and mutual TLS
+//
+// A TLS listener whose certificate and key (or client CA) are file names watches them and puts
+// a renewed pair in service within a second or two, with no restart and no failed handshake;
+// Listener.ReloadCertificate and Server.ReloadCertificates do it at once (serve calls them on
+// SIGHUP). A broken renewal is refused and logged, and the previous certificate stays. With
+// HTTPSConfig.CA and ClientAuth tls.RequireAndVerifyClientCert, Request.ClientCertificate
+// returns the client's verified certificate: its subject and names are the client's identity.
+//
 // # From AwesomeServer to this package
 //
 //	AwesomeServer                          package server
