@@ -57,6 +57,9 @@ func FuzzOptions(f *testing.F) {
 		// Found by the 10-minute run: a host with a quote passed the check and
 		// net/http then dropped the Host header it made.
 		{"\"", 8443, "0", "/", "0", "0", "0", false},
+		// A caller's Authorization in another case wins over Auth (the
+		// check compared names case-sensitively).
+		{"0", 0, "0", "/", "AuthoriZAtion", "0", "0", true},
 		{"exa mple", -1, "GET /", "/a b", "X Y", "a\r\nX-Evil: 1", "u:p\n", false},
 		{"h.example", 65536, "G\u00c9T", "index.html", "X:Y", "\x00", ":secret", false},
 		{"h.example:8443", 0, "GET", "*", "", "", "", false},
@@ -156,7 +159,14 @@ func checkPlan(t *testing.T, opts Options, p plan) {
 		t.Errorf("%#v: URL %q", opts, p.urlString)
 	}
 
-	given := opts.Headers.Get("Authorization")
+	// Header names are matched without regard to case, as on the wire:
+	// Headers{"authorization": ...} is the caller's Authorization.
+	given := ""
+	for name, values := range opts.Headers {
+		if strings.EqualFold(name, "Authorization") && len(values) > 0 {
+			given = values[0]
+		}
+	}
 	switch got := p.header.Get("Authorization"); {
 	case given != "" || opts.Auth == "":
 		if got != given {
