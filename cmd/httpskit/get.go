@@ -493,8 +493,22 @@ func (w *output) write(ctx context.Context, res *https.IncomingMessage) error {
 }
 
 // writeFileAtomic writes src to a temporary file next to name and renames
-// it into place once complete; on failure nothing is left behind.
+// it into place once complete; on failure nothing is left behind. A name
+// that is a symbolic link is written through (its target is replaced). A
+// name that exists and is not a regular file (/dev/null, a FIFO, a
+// terminal) is written to directly: renaming over it would replace the
+// device with a file.
 func writeFileAtomic(name string, src io.Reader, o *https.Options) error {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(name); err == nil {
+		if !fi.Mode().IsRegular() {
+			return writeSpecial(name, src, o)
+		}
+		mode = fi.Mode().Perm()
+		if target, err := filepath.EvalSymlinks(name); err == nil {
+			name = target
+		}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".part-*")
 	if err != nil {
 		return err
@@ -504,10 +518,28 @@ func writeFileAtomic(name string, src io.Reader, o *https.Options) error {
 		tmp.Close()
 		return explain(err, *o)
 	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), name)
+}
+
+// writeSpecial copies src into an existing file that is not a regular
+// file, such as /dev/null, without creating, truncating or replacing it.
+func writeSpecial(name string, src io.Reader, o *https.Options) error {
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		return explain(err, *o)
+	}
+	return f.Close()
 }
 
 // writeHead prints the status line and the headers, sorted, each line
