@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"runtime"
 	"strconv"
@@ -24,7 +23,7 @@ import (
 //
 //	GET /debug/vars        expvar JSON: "cmdline", "memstats", and "httpskit" (debugVars)
 //	GET /debug/vars?gc=1   the same after a forced garbage collection
-//	GET /debug/pprof/      net/http/pprof: profiles, goroutine stacks, CPU profile, trace
+//	GET /debug/pprof/      profiles, goroutine stacks, CPU profile, trace (debugprof.go)
 
 // debugVars is the "httpskit" object of /debug/vars.
 type debugVars struct {
@@ -83,11 +82,11 @@ func startDebug(addr string, s *server.Server) (*debugServer, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/vars", d.vars)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/{$}", pprofIndex) // debugprof.go
+	mux.HandleFunc("GET /debug/pprof/{name}", pprofNamed)
+	mux.HandleFunc("GET /debug/pprof/profile", pprofCPU)
+	mux.HandleFunc("GET /debug/pprof/trace", pprofTrace)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprofCmdline)
 	// No write timeout: a CPU profile or a trace takes as long as it is asked to.
 	d.hs = &http.Server{Handler: mux, ReadHeaderTimeout: server.DefaultReadHeaderTimeout, IdleTimeout: server.DefaultIdleTimeout}
 	go func() {
