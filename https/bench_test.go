@@ -47,7 +47,7 @@ func BenchmarkPlanTLS(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		transportFor(p.tls, p.maxHeader)
+		transportFor(p.tls, p.maxHeader, p.memory.frugal())
 	}
 }
 
@@ -236,15 +236,16 @@ func drain(r io.Reader, buf []byte) (int64, error) {
 // benchGet is one client operation: a GET of path whose body has want bytes.
 type benchGet func(path string, buf []byte) (int64, string, error)
 
-// oursGet reads the body with Read; oursFlowing with OnData (flowing mode).
-func oursGet(port int) benchGet {
-	return oursWith(port, func(_ *ClientRequest, m *IncomingMessage, buf []byte) (int64, error) {
+// oursGet reads the body with Read (on connections with the memory setting mem);
+// oursFlowing with OnData (flowing mode).
+func oursGet(port int, mem Memory) benchGet {
+	return oursWith(port, mem, func(_ *ClientRequest, m *IncomingMessage, buf []byte) (int64, error) {
 		return drain(m, buf)
 	})
 }
 
 func oursFlowing(port int) benchGet {
-	return oursWith(port, func(r *ClientRequest, m *IncomingMessage, _ []byte) (int64, error) {
+	return oursWith(port, MemoryAuto, func(r *ClientRequest, m *IncomingMessage, _ []byte) (int64, error) {
 		var n int64
 		var ended bool
 		closed := make(chan struct{})
@@ -260,8 +261,8 @@ func oursFlowing(port int) benchGet {
 }
 
 // oursWith is a GET with our client whose body is read by read.
-func oursWith(port int, read func(*ClientRequest, *IncomingMessage, []byte) (int64, error)) benchGet {
-	opts := Options{Host: "127.0.0.1", Port: port, CA: string(bench.caPEM)}
+func oursWith(port int, mem Memory, read func(*ClientRequest, *IncomingMessage, []byte) (int64, error)) benchGet {
+	opts := Options{Host: "127.0.0.1", Port: port, CA: string(bench.caPEM), Memory: mem}
 	return func(path string, buf []byte) (int64, string, error) {
 		o := opts
 		o.Path = path
@@ -322,7 +323,9 @@ func BenchmarkClientSeq(b *testing.B) {
 	benchClients(b, "/", int64(len(benchBody)))
 }
 
-// BenchmarkClientDownload is one GET of a 16 MB body; MB/s is the throughput.
+// BenchmarkClientDownload is one GET of a 16 MB body; MB/s is the throughput. The
+// httpskit-frugal rows read it over a MemoryFrugal connection: the cost of its small HTTP/2
+// windows on loopback.
 func BenchmarkClientDownload(b *testing.B) {
 	benchClients(b, "/dl", benchDownload)
 }
@@ -335,17 +338,20 @@ func benchClients(b *testing.B, path string, want int64) {
 	}{{"h1", "1.1", &bench.h1}, {"h2", "2.0", &bench.h2}} {
 		impls := []string{"httpskit", "nethttp"}
 		if want > 1<<20 {
-			impls = append(impls, "httpskit-ondata")
+			impls = append(impls, "httpskit-ondata", "httpskit-frugal")
 		}
 		for _, impl := range impls {
 			b.Run(proto.name+"/"+impl, func(b *testing.B) {
 				var get benchGet
 				switch impl {
 				case "httpskit":
-					get = oursGet(*proto.port)
+					get = oursGet(*proto.port, MemoryAuto)
 					b.Cleanup(CloseIdleConnections)
 				case "httpskit-ondata":
 					get = oursFlowing(*proto.port)
+					b.Cleanup(CloseIdleConnections)
+				case "httpskit-frugal":
+					get = oursGet(*proto.port, MemoryFrugal)
 					b.Cleanup(CloseIdleConnections)
 				default:
 					get = netHTTPGet(b, *proto.port)

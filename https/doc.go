@@ -29,6 +29,7 @@
 //	options.cert, options.key           Options.Cert, Options.Key (file or PEM text)
 //	options.rejectUnauthorized: false   Options.InsecureSkipVerify: true
 //	(none: bounds on a response)        Options.MaxHeaderBytes, Options.MaxBodyBytes
+//	(none: memory on small devices)     Options.Memory (MemoryFrugal; automatic under GOMEMLIMIT)
 //	"an exception is thrown"            Request returns an *Error of kind ErrInvalidRequest
 //	ClientRequest                       *ClientRequest
 //	request.write(data)                 ClientRequest.Write (io.Writer)
@@ -91,6 +92,11 @@
 //     is ever buffered past its bound.
 //   - Every request ends with exactly one 'close', also after Abort before
 //     End (IoT.js had no socket to close then).
+//   - Memory is bounded for small devices when asked (Options.Memory:
+//     MemoryFrugal) or when the program runs with a memory limit
+//     (GOMEMLIMIT): HTTP/2 windows of 256 KiB instead of 4 MiB, so a body
+//     read more slowly than it arrives holds at most that much, and few idle
+//     connections. Otherwise net/http's throughput-tuned settings apply.
 //
 // # Events and concurrency
 //

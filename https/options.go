@@ -81,6 +81,12 @@ type Options struct {
 	// Zero or negative means no limit: downloads are legitimately
 	// unbounded, so bound the body when the server is not trusted to stop.
 	MaxBodyBytes int64
+	// Memory trades speed for memory on the request's connection: see
+	// MemoryFrugal. Zero (MemoryAuto) means MemoryFrugal when the process
+	// runs with a memory limit (GOMEMLIMIT) and MemoryFast otherwise. It
+	// is a setting of the connection: kept-alive connections are shared
+	// only between requests whose setting resolves the same way.
+	Memory Memory
 }
 
 // DefaultMaxHeaderBytes is the bound on a response's header section when
@@ -102,6 +108,7 @@ type plan struct {
 	contentLength int64 // -1: not given, chunked
 	maxHeader     int64 // bound on the response header section, resolved
 	maxBody       int64 // bound on the response body; 0: none
+	memory        Memory
 	tls           tlsSettings
 }
 
@@ -145,7 +152,7 @@ var recentPlans recent[Options, plan]
 func sameRequest(a, b *Options) bool {
 	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
 		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) ||
-		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes {
+		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory {
 		return false
 	}
 	for name, av := range a.Headers {
@@ -260,6 +267,10 @@ func buildPlan(opts Options) (plan, error) {
 		p.maxHeader = int64(opts.MaxHeaderBytes)
 	}
 	p.maxBody = max(opts.MaxBodyBytes, 0)
+	if opts.Memory < MemoryAuto || opts.Memory > MemoryFrugal {
+		return plan{}, invalid(p.method, p.urlString, "memory %v is not MemoryAuto, MemoryFast or MemoryFrugal", opts.Memory)
+	}
+	p.memory = opts.Memory
 
 	return p, nil
 }

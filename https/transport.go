@@ -168,10 +168,11 @@ type pooled struct {
 
 // poolKey names a pooled transport: the key of its TLS settings and the
 // other settings of a connection that requests may set (the bound on the
-// response header section).
+// response header section, and whether it is frugal with memory).
 type poolKey struct {
 	tls       [sha256.Size]byte
 	maxHeader int64
+	frugal    bool
 }
 
 // pool holds one *http.Transport per distinct connection settings, so
@@ -199,10 +200,11 @@ func pooledSettings(key [sha256.Size]byte) (tlsSettings, bool) {
 	return tlsSettings{}, false
 }
 
-// transportFor returns the pooled transport for s and the header bound
-// maxHeader, creating it on first use.
-func transportFor(s tlsSettings, maxHeader int64) *http.Transport {
-	key := poolKey{tls: s.key, maxHeader: maxHeader}
+// transportFor returns the pooled transport for s, the header bound
+// maxHeader and the memory setting (MemoryFrugal when frugal), creating it
+// on first use.
+func transportFor(s tlsSettings, maxHeader int64, frugal bool) *http.Transport {
+	key := poolKey{tls: s.key, maxHeader: maxHeader, frugal: frugal}
 	pool.Lock()
 	defer pool.Unlock()
 	if e, ok := pool.m[key]; ok {
@@ -217,6 +219,9 @@ func transportFor(s tlsSettings, maxHeader int64) *http.Transport {
 		}
 	}
 	t := newTransport(s, maxHeader)
+	if frugal {
+		makeFrugal(t)
+	}
 	pool.m[key] = &pooled{settings: s, transport: t}
 	return t
 }
