@@ -63,6 +63,7 @@ type fetchFlags struct {
 	silent, verbose          bool
 	follow, fail             bool
 	maxFilesize              byteCount
+	frugal                   frugalFlag // --frugal, HTTPSKIT_FRUGAL
 }
 
 func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.FlagSet {
@@ -103,16 +104,21 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.BoolVar(&f.fail, "f", false, "exit 1 on an HTTP status of 400 or more")
 	fs.BoolVar(&f.fail, "fail", false, "alias of -f")
 	fs.Var(&f.maxFilesize, "max-filesize", "fail when the response body is larger than `BYTES` (suffix k, M or G: 1024s; 0: no limit)")
+	fs.Var(&f.frugal, "frugal", frugalUsage)
 	return fs
 }
 
 func runFetch(ctx context.Context, name, usage string, args []string, stdout, stderr io.Writer) error {
 	var f fetchFlags
+	if err := f.frugal.fromEnv(); err != nil {
+		return err
+	}
 	fs := fetchFlagSet(name, usage, &f, stderr)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
+	defer memReport(stderr, name)
 	if len(pos) != 1 {
 		fs.Usage()
 		return usagef("%s: want exactly one URL, got %d", name, len(pos))
@@ -251,6 +257,7 @@ func (f *fetchFlags) apply(o *https.Options) error {
 	o.CA, o.Cert, o.Key, o.InsecureSkipVerify = f.ca, f.cert, f.key, f.insecure
 	o.Method = f.method
 	o.MaxBodyBytes = int64(f.maxFilesize)
+	o.Memory = f.frugal.memory()
 	hasData := len(f.data) > 0 || len(f.dataBin) > 0 || f.dataFile != ""
 	switch {
 	case f.head && o.Method == "":

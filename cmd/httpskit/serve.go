@@ -56,6 +56,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
+	fs.Var(&frugal, "frugal", frugalUsage)
+	if err := frugal.fromEnv(); err != nil {
+		return err
+	}
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -113,6 +118,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer dbg.Close()
 	}
+	frugalServer(s, frugal)
+	defer memReport(stderr, "serve")
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
