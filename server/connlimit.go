@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -37,10 +38,8 @@ func (l *Listener) limitConns(hs *http.Server, ln net.Listener) net.Listener {
 	}
 	l.conns.user = user
 	hs.ConnState = user
-	l.conns.cur = nil
-	if l.lim.maxConns <= 0 && l.lim.maxConnsPerIP <= 0 {
-		return ln
-	}
+	// The limiter wraps every run, limits or not: its connections linger on a graceful stop
+	// (see limitedConn.Close).
 	cl := &connLimiter{
 		Listener: ln,
 		max:      l.lim.maxConns,
@@ -88,7 +87,18 @@ type connLimiter struct {
 	shed     int                // connections refused since the last log line
 	lastLog  time.Time          // when the last log line was written
 	shedEver atomic.Int64       // connections refused in this run (tests)
+
+	// A graceful stop sets draining: connections closed from then on linger (lingerClose)
+	// until lingerUntil, and stop waits for them with lingering.
+	draining    atomic.Bool
+	lingerUntil atomic.Int64 // UnixNano
+	lingering   sync.WaitGroup
 }
+
+// lingerTime bounds how long a connection closed during a graceful stop waits for its client
+// to close, when Stop's context has no earlier deadline (nginx: lingering_time 30s,
+// lingering_timeout 5s).
+const lingerTime = 5 * time.Second
 
 // limitedConn is one accepted connection of a connLimiter. Close releases its place once,
 // however often it is called and by whom (net/http, tls.Conn, or the limiter shedding it).
@@ -207,14 +217,56 @@ func (cl *connLimiter) counts(ip netip.Addr) (open, fromIP, idle int) {
 }
 
 // Close closes the connection and releases its place; later calls do nothing.
+//
+// During a graceful stop the close lingers: the write side is shut (the peer gets every byte
+// queued, then FIN) and what the peer still sends is read and dropped until it closes or
+// lingerUntil passes. Closing at once with unread bytes in the receive buffer (an HTTP/2
+// client's WINDOW_UPDATE frames as it reads the end of a download) makes the kernel send a
+// reset and drop the response bytes not yet sent: the client would see a cut body.
 func (c *limitedConn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	if cl := c.cl; cl.draining.Load() {
+		if tc, ok := c.Conn.(*net.TCPConn); ok {
+			cl.lingering.Add(1)
+			go c.lingerClose(tc)
+			return nil
+		}
+	}
+	c.release()
+	return c.Conn.Close()
+}
+
+func (c *limitedConn) release() {
 	c.cl.mu.Lock()
 	c.cl.releaseLocked(c)
 	c.cl.mu.Unlock()
-	return c.Conn.Close()
+}
+
+// lingerClose is Close during a graceful stop; it runs on its own goroutine.
+func (c *limitedConn) lingerClose(tc *net.TCPConn) {
+	defer c.cl.lingering.Done()
+	if tc.CloseWrite() == nil && tc.SetReadDeadline(time.Unix(0, c.cl.lingerUntil.Load())) == nil {
+		var buf [512]byte
+		for {
+			if _, err := tc.Read(buf[:]); err != nil {
+				break
+			}
+		}
+	}
+	c.release()
+	tc.Close()
+}
+
+// drain makes connections closed from now on linger, until ctx's deadline or lingerTime.
+func (cl *connLimiter) drain(ctx context.Context) {
+	until := time.Now().Add(lingerTime)
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	cl.lingerUntil.Store(until.UnixNano())
+	cl.draining.Store(true)
 }
 
 // CloseWrite half-closes a TCP connection, as net/http does before closing a plain-HTTP

@@ -942,6 +942,8 @@ func TestHostileConnLimitTotal(t *testing.T) {
 			}
 
 			// Idle shedding: four idle connections, then a fifth client.
+			// The server lists a connection as idle just after it sends the response, so the
+			// next one opens only once it is listed: "idle the longest" is then idle[0].
 			var idle []net.Conn
 			for i := range max {
 				c, status := get("/ping")
@@ -949,8 +951,8 @@ func TestHostileConnLimitTotal(t *testing.T) {
 					t.Fatalf("GET /ping on connection %d: %s, want 200", i, status)
 				}
 				idle = append(idle, c)
+				waitUntil(t, strconv.Itoa(i+1)+" idle connections", func() bool { _, _, n := cl.counts(netip.Addr{}); return n == i+1 })
 			}
-			waitUntil(t, "four idle connections", func() bool { _, _, n := cl.counts(netip.Addr{}); return n == max })
 			if c, status := get("/ping"); status != "200" {
 				t.Errorf("GET /ping on a fifth connection: %s, want 200", status)
 			} else {
@@ -1049,8 +1051,8 @@ func TestHostileConnLimitConfig(t *testing.T) {
 	wirePing(t, s)
 	off := startTargetsWith(t, s, HTTPConfig{MaxConns: -1, MaxConnsPerIP: -1})
 	for _, tg := range off {
-		if tg.l.conns.cur != nil || tg.l.Original().ConnState != nil {
-			t.Errorf("%s with no connection limits: limiter %v, ConnState set %v; want none", tg.name, tg.l.conns.cur, tg.l.Original().ConnState != nil)
+		if cl := tg.l.conns.cur; cl == nil || cl.max != 0 || cl.perIP != 0 || tg.l.Original().ConnState != nil {
+			t.Errorf("%s with no connection limits: limiter %+v, ConnState set %v; want one with no limits and no hook", tg.name, cl, tg.l.Original().ConnState != nil)
 		}
 		wireWantPong(t, tg, "with no connection limits")
 	}

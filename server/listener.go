@@ -211,6 +211,7 @@ func (l *Listener) stop(ctx context.Context) error {
 	l.mu.Lock()
 	hs, done := l.hs, l.serving
 	ln := l.ln
+	cl := l.conns.cur
 	l.ln, l.serving = nil, nil
 	l.mu.Unlock()
 	if ln == nil {
@@ -219,11 +220,17 @@ func (l *Listener) stop(ctx context.Context) error {
 	if done == nil { // bound but never served
 		return ln.Close()
 	}
+	if cl != nil {
+		cl.drain(ctx) // connections closed from here on linger (connlimit.go)
+	}
 	err := hs.Shutdown(ctx)
 	if err != nil {
 		hs.Close()
 	}
 	<-done
+	if cl != nil {
+		cl.lingering.Wait() // each ends by ctx's deadline or lingerTime
+	}
 	l.srv.logger.Info("stopped", "kind", l.kind, "addr", net.JoinHostPort(l.host, strconv.Itoa(l.bound)))
 	return err
 }
