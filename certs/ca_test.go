@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 func TestDefaultRoot(t *testing.T) {
@@ -396,7 +398,7 @@ func TestLoadOrCreateCAProcesses(t *testing.T) {
 	outs := make([]*bytes.Buffer, n)
 	stdins := make([]io.WriteCloser, n)
 	for i := range n {
-		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestLoadOrCreateCAProcesses$")
+		cmd := testenv.CommandContext(t.Context(), os.Args[0], "-test.run=^TestLoadOrCreateCAProcesses$")
 		cmd.Env = append(os.Environ(), caChildEnv+"="+root)
 		outs[i] = new(bytes.Buffer)
 		cmd.Stdout, cmd.Stderr = outs[i], outs[i]

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 func hello(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }
@@ -388,7 +389,7 @@ func TestTimeoutError(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := record(r, true)
-	r.SetTimeout(100*time.Millisecond, nil)
+	r.SetTimeout(testenv.Scale(100*time.Millisecond), nil) // the handshake counts as idle
 	r.End()
 	if got, want := rec.wait(t), "socket,finish,error,close"; got != want {
 		t.Errorf("events = %s, want %s", got, want)

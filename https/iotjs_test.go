@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 // httpbinStandIn answers like the httpbin.org endpoints the IoT.js tests use.
@@ -206,7 +207,7 @@ func TestIoTjsHTTPSTimeout(t *testing.T) {
 	}
 	rec := record(r, true)
 	var fired atomic.Bool
-	r.SetTimeout(100*time.Millisecond, func() {
+	r.SetTimeout(testenv.Scale(100*time.Millisecond), func() { // the handshake counts as idle
 		fired.Store(true)
 		r.Abort()
 	})
@@ -690,10 +691,11 @@ func TestIoTjsHTTPClientTimeout2(t *testing.T) {
 	s := newServer(t, stall, serverConfig{})
 	r, _ := Request(context.Background(), s.opts(t, "GET", "/"), nil)
 	var before, destroyer atomic.Bool
-	r.SetTimeout(150*time.Millisecond, func() { before.Store(true) })
+	// The handshake counts as idle: under emulation it alone can take 150ms.
+	r.SetTimeout(testenv.Scale(150*time.Millisecond), func() { before.Store(true) })
 	r.OnResponse(func(m *IncomingMessage) {
 		m.OnData(func([]byte) {
-			r.SetTimeout(300*time.Millisecond, func() { destroyer.Store(true); r.Abort() })
+			r.SetTimeout(testenv.Scale(300*time.Millisecond), func() { destroyer.Store(true); r.Abort() })
 		})
 	})
 	rec := record(r, false)

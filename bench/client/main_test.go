@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 const body = "Hello, World!"
@@ -152,7 +153,7 @@ func TestFailures(t *testing.T) {
 
 // TestNode runs client.js in each mode against an HTTP/1.1 test server.
 func TestNode(t *testing.T) {
-	node := lookPath(t, "node")
+	node := testenv.LookPath(t, "node")
 	srv, ca := testServer(t, false)
 	for _, tt := range []struct {
 		mode, path string
@@ -188,17 +189,4 @@ func TestNode(t *testing.T) {
 			t.Errorf("exit %v, stdout %q: want a failure and no output", err, out)
 		}
 	})
-}
-
-// lookPath finds name on PATH; without it the test is skipped, except in CI, where it fails.
-func lookPath(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
 }

@@ -6,16 +6,20 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
-// TestSoak runs the whole soak for 5 seconds: it builds httpskit, serves the site, runs every
-// load, and passes its own checks (nothing grew, no unexpected failure, serve stopped on
-// SIGTERM). Every load did something, every aborted load counted its aborts as expected, and
-// the JSON result has the start, a sample during the load, and the end.
+// TestSoak runs the whole soak for 5 seconds (20 under emulation): it builds httpskit (or
+// runs the one named by $HTTPSKIT_TEST_HTTPSKIT, which .ci/emulated builds for ARM), serves
+// the site, runs every load, and passes its own checks (nothing grew, no unexpected failure,
+// serve stopped on SIGTERM). Every load did something, every aborted load counted its aborts
+// as expected, and the JSON result has the start, a sample during the load, and the end.
 func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the soak test takes about 15 seconds")
@@ -24,7 +28,15 @@ func TestSoak(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	err := run(ctx, []string{"-duration", "5s", "-warmup", "1s", "-sample", "2s", "-out", out}, &stdout, &stderr)
+	// Under emulation a load needs longer to finish one operation (an 8 MiB download).
+	args := []string{"-duration", testenv.Scale(5 * time.Second).String(), "-warmup", "1s",
+		"-sample", testenv.Scale(2 * time.Second).String(), "-out", out}
+	if bin := os.Getenv(testenv.HTTPSKitEnv); bin != "" {
+		args = append(args, "-httpskit", bin)
+	} else if testenv.Emulated() {
+		t.Skipf("under emulation go build would build httpskit for the host: set %s to one built for %s", testenv.HTTPSKitEnv, runtime.GOARCH)
+	}
+	err := run(ctx, args, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("soak: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
 	}

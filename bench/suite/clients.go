@@ -217,7 +217,7 @@ func (r *runner) runClient(ctx context.Context, client, mode string, rep int, in
 		run.UserMS = tvMS(ru.Utime)
 		run.SysMS = tvMS(ru.Stime)
 		run.CPUMS = run.UserMS + run.SysMS
-		run.MaxRSSKB = ru.Maxrss // KiB; only an upper bound (see above) unless time replaces it
+		run.MaxRSSKB = int64(ru.Maxrss) // KiB (int32 on 32-bit Linux); only an upper bound (see above) unless time replaces it
 	}
 	if r.timeBin != "" {
 		b, err := os.ReadFile(timeFile)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 // A real browser against `httpskit serve`: headless Chromium, trusting the development CA the
@@ -22,17 +24,6 @@ import (
 
 // browserTimeout bounds one Chromium run: starting a browser is slow on a loaded machine.
 const browserTimeout = 60 * time.Second
-
-// chromiumPath finds headless Chromium under its Debian or Ubuntu name.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return lookPath(t, "chromium") // skips, or fails when CI=true
-}
 
 // nssHome makes a HOME whose NSS database ($HOME/.pki/nssdb, where Chromium on Linux keeps
 // the user's certificates) trusts caFile to identify web sites; "" leaves the database empty.
@@ -108,8 +99,8 @@ func browserErrors(stderr string) string {
 // dotfile), a subdirectory's listing and a file; a screenshot of the listing is a real
 // picture. With an empty NSS database Chromium refuses the certificate and renders nothing.
 func TestBrowserListing(t *testing.T) {
-	chromium := chromiumPath(t)
-	certutil := lookPath(t, "certutil")
+	chromium := testenv.LookPath(t, "chromium", "chromium-browser") // the Debian or the Ubuntu name
+	certutil := testenv.LookPath(t, "certutil")
 	dir := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "alpha.txt"), []byte("alpha contents\n"), 0o644))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 // TestGetAgainstServe: `httpskit get` trusts `httpskit serve` through the printed CA file and
@@ -97,7 +98,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd) <-chan error {
 
 // TestGetAgainstOpenSSL: our client against `openssl s_server -www`, over TLS 1.2 and 1.3.
 func TestGetAgainstOpenSSL(t *testing.T) {
-	openssl := lookPath(t, "openssl")
+	openssl := testenv.LookPath(t, "openssl")
 	caFile, certFile, keyFile := pemFiles(t)
 	for _, version := range []string{"-tls1_2", "-tls1_3"} {
 		t.Run(version, func(t *testing.T) {
@@ -127,7 +128,7 @@ func TestGetAgainstOpenSSL(t *testing.T) {
 
 // TestGetAgainstNginx: our client against nginx (Debian package) over HTTP/1.1 and HTTP/2.
 func TestGetAgainstNginx(t *testing.T) {
-	nginx := lookPath(t, "nginx")
+	nginx := testenv.LookPath(t, "nginx")
 	caFile, certFile, keyFile := pemFiles(t)
 	dir := t.TempDir()
 	port := freePort(t)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpskit/httpskit/internal/testenv"
 	"github.com/httpskit/httpskit/server"
 )
 
@@ -69,7 +70,7 @@ func withoutHexDump(out string) string {
 // sent (its ClientHello, so the refusal is no local configuration error) and "<<<" what it
 // received (the server's alert).
 func TestServeOpenSSLClient(t *testing.T) {
-	openssl := lookPath(t, "openssl")
+	openssl := testenv.LookPath(t, "openssl")
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello from serve\n"), 0o644))
 	site := startServe(t, "--port", "0", "--host", "127.0.0.1", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
@@ -213,7 +214,7 @@ func startEchoServer(t *testing.T) (url, caFile string) {
 // fetch a file from `httpskit serve` and post bodies (with Content-Length and chunked) to a
 // package server route that echoes them; without the CA Node refuses our certificate.
 func TestNodeClient(t *testing.T) {
-	node := lookPath(t, "node")
+	node := testenv.LookPath(t, "node")
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello from serve\n"), 0o644))
 	site := startServe(t, "--port", "0", "--host", "127.0.0.1", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 // lineWriter collects output and hands each complete line to a channel.
@@ -166,7 +168,7 @@ func TestServeDirectory(t *testing.T) {
 // TestServeCurl is the README promise: curl --cacert <printed CA> fetches the printed URL
 // with status 200 over HTTP/1.1 and HTTP/2, and curl without it refuses the certificate.
 func TestServeCurl(t *testing.T) {
-	curl := lookPath(t, "curl")
+	curl := testenv.LookPath(t, "curl")
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>hi</h1>"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("plain notes\n"), 0o644))
@@ -255,19 +257,6 @@ func TestUnknownCommand(t *testing.T) {
 	if exitCode(err, io.Discard) != 2 {
 		t.Errorf("unknown command: %v, want exit code 2", err)
 	}
-}
-
-// lookPath finds an outside program: the test skips without it, and fails when CI=true.
-func lookPath(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (installed by .ci/run): %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
 }
 
 func must(t *testing.T, err error) {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 // runMainEnv makes the test binary run main instead of the tests: startHTTPSKit runs the test
@@ -42,7 +44,7 @@ type httpskitProc struct {
 func startHTTPSKit(t *testing.T, args ...string) *httpskitProc {
 	t.Helper()
 	p := &httpskitProc{stdout: newLineWriter(), stderr: newLineWriter(), exited: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], args...)
+	p.cmd = testenv.Command(os.Args[0], args...)
 	p.cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
