@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // runVersion implements `httpskit version`.
@@ -21,7 +22,10 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// versionString is "httpskit VERSION (REVISION) GOVERSION OS/ARCH".
+// versionString is "httpskit VERSION (REVISION) GOVERSION OS/ARCH", from the build
+// information that go build stamps with -buildvcs (release/build sets it): VERSION is a tag
+// or a pseudo-version such as v0.0.0-20260101120000-0123456789ab+dirty, "(devel)" without
+// VCS information; " (REVISION)" is left out when VERSION already holds the revision.
 func versionString() string {
 	version, rev := "(devel)", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -43,7 +47,7 @@ func versionString() string {
 		}
 	}
 	s := "httpskit " + version
-	if rev != "" {
+	if rev != "" && !strings.Contains(version, strings.TrimSuffix(rev, "+dirty")) {
 		s += " (" + rev + ")"
 	}
 	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
