@@ -46,6 +46,7 @@ func (l *Listener) limitConns(hs *http.Server, ln net.Listener) net.Listener {
 		perIP:    l.lim.maxConnsPerIP,
 		l:        l,
 	}
+	cl.lingerDone = sync.NewCond(&cl.mu)
 	if cl.perIP > 0 {
 		cl.byIP = make(map[netip.Addr]int)
 	}
@@ -89,10 +90,13 @@ type connLimiter struct {
 	shedEver atomic.Int64       // connections refused in this run (tests)
 
 	// A graceful stop sets draining: connections closed from then on linger (lingerClose)
-	// until lingerUntil, and stop waits for them with lingering.
-	draining    atomic.Bool
-	lingerUntil atomic.Int64 // UnixNano
-	lingering   sync.WaitGroup
+	// until lingerUntil, and stop waits in waitLingering until none is left; closes after
+	// that (net/http may close a connection after Shutdown returns) do not linger.
+	// Guarded by mu.
+	draining, lingerOver bool
+	lingerUntil          time.Time
+	lingering            int
+	lingerDone           *sync.Cond // on mu; signalled when lingering drops to zero
 }
 
 // lingerTime bounds how long a connection closed during a graceful stop waits for its client
@@ -227,15 +231,26 @@ func (c *limitedConn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	if cl := c.cl; cl.draining.Load() {
-		if tc, ok := c.Conn.(*net.TCPConn); ok {
-			cl.lingering.Add(1)
-			go c.lingerClose(tc)
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		if until, ok := c.cl.startLinger(); ok {
+			go c.lingerClose(tc, until)
 			return nil
 		}
 	}
 	c.release()
 	return c.Conn.Close()
+}
+
+// startLinger counts in a lingering close and returns until when it may linger, or false
+// when connections do not linger now.
+func (cl *connLimiter) startLinger() (time.Time, bool) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.draining || cl.lingerOver {
+		return time.Time{}, false
+	}
+	cl.lingering++
+	return cl.lingerUntil, true
 }
 
 func (c *limitedConn) release() {
@@ -245,9 +260,16 @@ func (c *limitedConn) release() {
 }
 
 // lingerClose is Close during a graceful stop; it runs on its own goroutine.
-func (c *limitedConn) lingerClose(tc *net.TCPConn) {
-	defer c.cl.lingering.Done()
-	if tc.CloseWrite() == nil && tc.SetReadDeadline(time.Unix(0, c.cl.lingerUntil.Load())) == nil {
+func (c *limitedConn) lingerClose(tc *net.TCPConn, until time.Time) {
+	defer func() {
+		cl := c.cl
+		cl.mu.Lock()
+		if cl.lingering--; cl.lingering == 0 {
+			cl.lingerDone.Broadcast()
+		}
+		cl.mu.Unlock()
+	}()
+	if tc.CloseWrite() == nil && tc.SetReadDeadline(until) == nil {
 		var buf [512]byte
 		for {
 			if _, err := tc.Read(buf[:]); err != nil {
@@ -265,8 +287,20 @@ func (cl *connLimiter) drain(ctx context.Context) {
 	if d, ok := ctx.Deadline(); ok && d.Before(until) {
 		until = d
 	}
-	cl.lingerUntil.Store(until.UnixNano())
-	cl.draining.Store(true)
+	cl.mu.Lock()
+	cl.lingerUntil, cl.draining = until, true
+	cl.mu.Unlock()
+}
+
+// waitLingering waits until the lingering closes have ended (each by its deadline at the
+// latest); connections closed afterwards close at once.
+func (cl *connLimiter) waitLingering() {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for cl.lingering > 0 {
+		cl.lingerDone.Wait()
+	}
+	cl.lingerOver = true
 }
 
 // CloseWrite half-closes a TCP connection, as net/http does before closing a plain-HTTP

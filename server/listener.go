@@ -229,7 +229,7 @@ func (l *Listener) stop(ctx context.Context) error {
 	}
 	<-done
 	if cl != nil {
-		cl.lingering.Wait() // each ends by ctx's deadline or lingerTime
+		cl.waitLingering() // each ends by ctx's deadline or lingerTime
 	}
 	l.srv.logger.Info("stopped", "kind", l.kind, "addr", net.JoinHostPort(l.host, strconv.Itoa(l.bound)))
 	return err
