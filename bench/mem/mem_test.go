@@ -5,17 +5,6 @@ import (
 	"testing"
 )
 
-func TestParseStatus(t *testing.T) {
-	const text = "Name:\thttpskit\nVmPeak:\t 1269364 kB\nVmHWM:\t   12804 kB\nVmRSS:\t   12000 kB\nRssAnon:\t    3032 kB\nRssFile:\t    8968 kB\nRssShmem:\t       0 kB\n"
-	got, err := parseStatus(text)
-	if want := (status{HWM: 12804, RSS: 12000, Anon: 3032, File: 8968}); err != nil || got != want {
-		t.Errorf("parseStatus = %+v, %v; want %+v", got, err, want)
-	}
-	if _, err := parseStatus("VmHWM:\t 1 kB\n"); err == nil {
-		t.Error("parseStatus of a partial status: no error")
-	}
-}
-
 func TestParseSmapsFileRSS(t *testing.T) {
 	const text = `00400000-008dd000 r-xp 00000000 fe:00 10005009                           /tmp/bin/httpskit-amd64
 Size:               4980 kB

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/httpskit/httpskit/bench/internal/procfs"
 )
 
 // status is what mem reads from /proc/PID/status, in KiB.
@@ -22,36 +24,13 @@ type status struct {
 	HWM, RSS, Anon, File int64
 }
 
-// parseStatus reads VmHWM, VmRSS, RssAnon and RssFile from the text of /proc/PID/status.
-func parseStatus(text string) (status, error) {
-	var st status
-	fields := map[string]*int64{"VmHWM": &st.HWM, "VmRSS": &st.RSS, "RssAnon": &st.Anon, "RssFile": &st.File}
-	found := 0
-	for line := range strings.Lines(text) {
-		name, rest, ok := strings.Cut(line, ":")
-		p := fields[name]
-		if !ok || p == nil {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		if err != nil {
-			return st, fmt.Errorf("proc status: %s: %w", name, err)
-		}
-		*p = n
-		found++
-	}
-	if found != len(fields) {
-		return st, errors.New("proc status: want VmHWM, VmRSS, RssAnon and RssFile")
-	}
-	return st, nil
-}
-
+// readStatus reads VmHWM, VmRSS, RssAnon and RssFile of pid.
 func readStatus(pid int) (status, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	m, err := procfs.ReadStatus(pid, "VmHWM", "VmRSS", "RssAnon", "RssFile")
 	if err != nil {
 		return status{}, err
 	}
-	return parseStatus(string(b))
+	return status{HWM: m["VmHWM"], RSS: m["VmRSS"], Anon: m["RssAnon"], File: m["RssFile"]}, nil
 }
 
 // parseSmapsFileRSS sums, in KiB, the Rss of the mappings of file in the text of

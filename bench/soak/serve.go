@@ -12,11 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/httpskit/httpskit/bench/internal/procfs"
 )
 
 // serveProc is the `httpskit serve` process under test.
@@ -297,19 +298,10 @@ func (p *serveProc) settle(label string, budget time.Duration, begin time.Time, 
 	}
 }
 
-// procRSS is VmRSS of /proc/PID/status in bytes.
+// procRSS is VmRSS of pid in bytes.
 func procRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc/PID/status")
+	st, err := procfs.ReadStatus(pid, "VmRSS")
+	return st["VmRSS"] << 10, err
 }
 
 // procFDs counts the entries of /proc/PID/fd.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/httpskit/httpskit/bench/internal/procfs"
 )
 
 // clockTicks is the unit of utime, stime and /proc/stat (USER_HZ); set by initClockTicks.
@@ -114,33 +116,14 @@ func treeCPUTicks(pid int) (uint64, error) {
 	return sum, nil
 }
 
-// parseVmRSS returns VmRSS in KiB from the text of /proc/PID/status.
-func parseVmRSS(status string) (int64, error) {
-	sc := bufio.NewScanner(strings.NewReader(status))
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(rest)
-			if len(f) < 1 {
-				break
-			}
-			return strconv.ParseInt(f[0], 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("proc status: no VmRSS line")
-}
-
 // treeRSSKB is VmRSS summed over pid and its descendants.
 func treeRSSKB(pid int) (int64, error) {
 	var sum int64
 	for i, p := range processTree(pid) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		st, err := procfs.ReadStatus(p, "VmRSS")
 		if err == nil {
-			var kb int64
-			if kb, err = parseVmRSS(string(b)); err == nil {
-				sum += kb
-				continue
-			}
+			sum += st["VmRSS"]
+			continue
 		}
 		if i == 0 {
 			return 0, err

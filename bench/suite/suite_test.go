@@ -53,16 +53,6 @@ func TestReadOwnProc(t *testing.T) {
 	}
 }
 
-func TestParseVmRSS(t *testing.T) {
-	status := "Name:\tnginx\nVmPeak:\t  20000 kB\nVmRSS:\t    8412 kB\nRssAnon:\t 1000 kB\n"
-	if got, err := parseVmRSS(status); err != nil || got != 8412 {
-		t.Errorf("parseVmRSS = %d, %v; want 8412", got, err)
-	}
-	if _, err := parseVmRSS("Name:\tx\n"); err == nil {
-		t.Error("parseVmRSS without VmRSS succeeded")
-	}
-}
-
 func TestProcStatCPUAndForeign(t *testing.T) {
 	before := "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 10 0 10 100 0 0 0 0 0 0\ncpu1 100 0 50 1000 10 0 5 5 0 0\nintr 1\n"
 	after := "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 10 0 10 100 0 0 0 0 0 0\ncpu1 900 0 150 1080 10 0 15 5 0 0\nintr 1\n"
