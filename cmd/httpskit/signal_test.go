@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -238,20 +239,29 @@ func TestServeSignals(t *testing.T) {
 	}
 }
 
-// TestServeGraceExpires: when requests in flight outlast --grace, serve closes their
-// connections, says so, and exits 1; the client sees the download cut, never a short body
-// passed off as complete.
-func TestServeGraceExpires(t *testing.T) {
+// startBigDownload starts serve with --grace grace over a directory holding a file of
+// downloadSize bytes, and a download of it that waits for the test to read it. The response
+// body is closed when the test ends.
+func startBigDownload(t *testing.T, grace string) (*httpskitProc, *http.Response) {
+	t.Helper()
 	dir := t.TempDir()
 	bigFile(t, filepath.Join(dir, "big.bin"), downloadSize)
-	p, base, caFile := startServeProcess(t, dir, "--grace", "100ms")
+	p, base, caFile := startServeProcess(t, dir, "--grace", grace)
 	c := caClient(t, caFile, false)
 	c.Timeout = 0 // the download waits for the test
 	resp, err := c.Get(base + "big.bin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
+	return p, resp
+}
+
+// TestServeGraceExpires: when requests in flight outlast --grace, serve closes their
+// connections, says so, and exits 1; the client sees the download cut, never a short body
+// passed off as complete.
+func TestServeGraceExpires(t *testing.T) {
+	p, resp := startBigDownload(t, "100ms")
 	if _, err := io.CopyN(io.Discard, resp.Body, 1<<20); err != nil {
 		t.Fatalf("first MiB: %v", err)
 	}
@@ -271,16 +281,7 @@ func TestServeGraceExpires(t *testing.T) {
 // TestServeSecondSignal: a second SIGINT or SIGTERM during the grace ends serve at once,
 // without waiting for the download in flight.
 func TestServeSecondSignal(t *testing.T) {
-	dir := t.TempDir()
-	bigFile(t, filepath.Join(dir, "big.bin"), downloadSize)
-	p, base, caFile := startServeProcess(t, dir, "--grace", "5m")
-	c := caClient(t, caFile, false)
-	c.Timeout = 0 // the download waits for the test
-	resp, err := c.Get(base + "big.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	p, _ := startBigDownload(t, "5m")
 	must(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	p.waitLine(t, "stopping")
 	// serve restores the default action of the signals just after the first one arrived:
