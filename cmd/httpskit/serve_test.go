@@ -60,8 +60,8 @@ type servedSite struct {
 	stop        func() error
 }
 
-// startServe runs `httpskit serve args...` until the test ends, and waits for its URL and CA
-// lines.
+// startServe runs `httpskit serve args...` until the test ends, and waits until it has
+// printed all it prints on start (its URL and CA lines, the hints, then "press Ctrl-C").
 func startServe(t *testing.T, args ...string) *servedSite {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -80,10 +80,12 @@ func startServe(t *testing.T, args ...string) *servedSite {
 	}
 	t.Cleanup(func() { site.stop() })
 	timeout := time.After(30 * time.Second)
-	for site.url == "" || site.caFile == "" {
+	for ready := false; !ready; {
 		select {
 		case line := <-out.lines:
 			switch {
+			case strings.HasPrefix(line, "press Ctrl-C to stop"):
+				ready = true
 			case strings.HasPrefix(line, "HTTPS "):
 				site.url = strings.TrimSpace(strings.TrimPrefix(line, "HTTPS "))
 			case strings.HasPrefix(line, "CA file: "):
@@ -92,8 +94,11 @@ func startServe(t *testing.T, args ...string) *servedSite {
 		case err := <-done:
 			t.Fatalf("serve exited early: %v\nstdout: %s\nstderr: %s", err, out, errOut)
 		case <-timeout:
-			t.Fatalf("serve printed no URL and CA file in 30s; stdout: %s", out)
+			t.Fatalf("serve did not finish starting in 30s; stdout: %s", out)
 		}
+	}
+	if site.url == "" || site.caFile == "" {
+		t.Fatalf("serve printed no URL or no CA file; stdout: %s", out)
 	}
 	return site
 }
