@@ -112,7 +112,9 @@ type connError struct {
 	why  string
 }
 
-func (e connError) Error() string { return "h2serve: connection error " + e.code.String() + ": " + e.why }
+func (e connError) Error() string {
+	return "h2serve: connection error " + e.code.String() + ": " + e.why
+}
 
 // serve runs the read loop until the connection ends.
 func (c *conn) serve(ctx context.Context) {
