@@ -127,6 +127,11 @@ type HTTPSConfig struct {
 	// means session-ticket keys live in this process only.
 	Storage storage.Storage
 
+	// HTTP2Engine selects what serves HTTP/2 connections: HTTP2NetHTTP (net/http's
+	// server) or HTTP2Batching (httpskit's engine). Zero means HTTP2Default: the
+	// HTTPSKIT_HTTP2_ENGINE environment variable, else net/http's.
+	HTTP2Engine HTTP2Engine
+
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites
 	// limit TLS 1.2 to ECDHE key exchange with AES-GCM or ChaCha20-Poly1305; clients that

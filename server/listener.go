@@ -33,6 +33,7 @@ type Listener struct {
 	lim    limits
 	tlsCfg *tls.Config // nil for plain HTTP
 	files  *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
+	h2     HTTP2Engine // resolved engine for HTTP/2 connections (h2engine.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -99,12 +100,12 @@ func (l *Listener) Original() *http.Server {
 // ClientCAs stays the pool read first (see ReloadCertificate).
 func (l *Listener) TLSConfig() *tls.Config { return l.tlsCfg }
 
-func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*Listener, error) {
+func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config, h2 HTTP2Engine) (*Listener, error) {
 	if cfg.Port < RandomPort || cfg.Port > 65535 {
 		return nil, fmt.Errorf("server: port %d out of range (0 for %d, RandomPort for any free port, or 1-65535)", cfg.Port, DefaultPort)
 	}
 	host, port := cfg.hostPort()
-	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg}
+	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg, h2: h2}
 	l.hs = l.newHTTPServer(nil)
 	return l, nil
 }
@@ -141,6 +142,7 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 		hs.Protocols = prev.Protocols
 		hs.DisableGeneralOptionsHandler = prev.DisableGeneralOptionsHandler
 	}
+	l.useHTTP2Engine(hs)
 	return hs
 }
 

