@@ -417,12 +417,8 @@ func (c *conn) removeStreamLocked(st *stream) {
 	if st.rdTimer != nil {
 		st.rdTimer.Stop()
 	}
-	for i, q := range c.queued {
-		if q == st {
-			c.queued = append(c.queued[:i], c.queued[i+1:]...)
-			break
-		}
-	}
+	// A queued stream stays queued (its handler never runs): the queue's length is what
+	// bounds a client that resets streams faster than handlers end.
 	if len(c.streams) == 0 {
 		c.setConnState(http.StateIdle)
 		c.armIdleLocked()

@@ -47,20 +47,27 @@ var (
 var errHandlerDone = errors.New("h2serve: write after handler returned")
 
 func (c *conn) runHandler(st *stream) {
-	for {
-		rw := &responseWriter{st: st, c: c, declLen: -1, isHead: st.req.Method == http.MethodHead}
-		c.serveOne(rw, st)
-		c.mu.Lock()
-		if len(c.queued) == 0 || c.closing {
-			c.running--
-			c.mu.Unlock()
-			return
-		}
-		// Run the next queued stream on this goroutine.
-		st = c.queued[0]
-		c.queued = c.queued[1:]
-		c.mu.Unlock()
+	for st != nil {
+		c.serveOne(&responseWriter{st: st, c: c, declLen: -1, isHead: st.req.Method == http.MethodHead}, st)
+		st = c.nextQueued()
 	}
+}
+
+// nextQueued returns the next queued stream still open, for the goroutine of a handler
+// that ended, or nil when there is none (and that goroutine ends).
+func (c *conn) nextQueued() *stream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.queued) > 0 && !c.closing {
+		st := c.queued[0]
+		c.queued[0] = nil
+		c.queued = c.queued[1:]
+		if !st.reset {
+			return st
+		}
+	}
+	c.running--
+	return nil
 }
 
 func (c *conn) serveOne(rw *responseWriter, st *stream) {
