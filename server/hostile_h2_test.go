@@ -191,4 +191,3 @@ func TestHostileH2WindowOverflow(t *testing.T) {
 		})
 	}
 }
-
