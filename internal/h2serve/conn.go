@@ -1,7 +1,6 @@
 package h2serve
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -54,8 +53,8 @@ type conn struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
 
-	br *bufio.Reader
-	fr *http2.Framer
+	fr *http2.Framer // reads nc directly: crypto/tls buffers records, and an idle
+	// connection then holds no read buffer of its own
 
 	mu             sync.Mutex
 	wcond          sync.Cond // the writer waits for out or closing
@@ -103,8 +102,7 @@ func newConn(s *Server, nc net.Conn, tlsState *tls.ConnectionState, h http.Handl
 	}
 	c.wcond.L = &c.mu
 	c.henc = hpack.NewEncoder(&c.hbuf)
-	c.br = bufio.NewReaderSize(nc, 8<<10)
-	c.fr = http2.NewFramer(nil, c.br)
+	c.fr = http2.NewFramer(nil, nc)
 	c.fr.SetReuseFrames()
 	c.fr.SetMaxReadFrameSize(s.cfg.MaxReadFrameSize)
 	c.fr.MaxHeaderListSize = s.cfg.MaxHeaderListSize
@@ -159,7 +157,7 @@ func (c *conn) readPreface() error {
 	}
 	c.nc.SetReadDeadline(time.Now().Add(t))
 	var p [len(clientPreface)]byte
-	if _, err := io.ReadFull(c.br, p[:]); err != nil {
+	if _, err := io.ReadFull(c.nc, p[:]); err != nil {
 		return err
 	}
 	if string(p[:]) != clientPreface {
