@@ -528,6 +528,7 @@ func (c *conn) wakeWriterLocked() {
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
 	var buf []byte
+	var deadlineSet time.Time
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -551,7 +552,12 @@ func (c *conn) writeLoop() {
 		if closing {
 			c.nc.SetWriteDeadline(time.Now().Add(closeWriteTimeout))
 		} else if c.cfg.WriteTimeout > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+			// A client that stops reading fails the write after WriteTimeout. Moving the
+			// deadline costs a timer update: do it at most once a second.
+			if now := time.Now(); now.Sub(deadlineSet) > time.Second {
+				c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+				deadlineSet = now
+			}
 		}
 		_, err := c.nc.Write(buf)
 		if cap(buf) > maxKeptBuffer {
