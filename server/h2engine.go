@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/tls"
-	"net"
 	"net/http"
 	"os"
 
@@ -44,26 +43,32 @@ func (e HTTP2Engine) resolve() HTTP2Engine {
 	return HTTP2NetHTTP
 }
 
-// useHTTP2Engine makes hs hand its HTTP/2 connections to a new batching engine configured
-// from the listener's limits, when the listener uses it.
+// useHTTP2Engine makes hs hand its HTTP/2 connections to a new batching engine, when the
+// listener uses it. It runs when the listener starts serving hs, so the engine follows what
+// was set through Original before Start: the timeouts, MaxHeaderBytes, ErrorLog, ConnState
+// and the HTTP2 limits (MaxConcurrentStreams, MaxReadFrameSize, MaxReceiveBufferPerStream
+// and MaxReceiveBufferPerConnection; zero fields keep the engine's defaults, which are
+// net/http's except for 16 KiB frames).
 func (l *Listener) useHTTP2Engine(hs *http.Server) {
 	if l.tlsCfg == nil || l.h2 != HTTP2Batching {
 		return
 	}
-	eng := h2serve.New(h2serve.Config{
-		MaxHeaderListSize: uint32(min(l.lim.maxHeader, 1<<30)),
-		ReadHeaderTimeout: l.lim.readHeader,
-		ReadTimeout:       l.lim.read,
-		WriteTimeout:      l.lim.write,
-		IdleTimeout:       l.lim.idle,
-		// hs.ConnState is set by limitConns at start: read it when called.
-		ConnState: func(c net.Conn, s http.ConnState) {
-			if f := hs.ConnState; f != nil {
-				f(c, s)
-			}
-		},
-		ErrorLog: hs.ErrorLog,
-	})
+	cfg := h2serve.Config{
+		MaxHeaderListSize: uint32(min(max(hs.MaxHeaderBytes, 0), 1<<30)),
+		ReadHeaderTimeout: hs.ReadHeaderTimeout,
+		ReadTimeout:       hs.ReadTimeout,
+		WriteTimeout:      hs.WriteTimeout,
+		IdleTimeout:       hs.IdleTimeout,
+		ConnState:         hs.ConnState,
+		ErrorLog:          hs.ErrorLog,
+	}
+	if c := hs.HTTP2; c != nil {
+		cfg.MaxConcurrentStreams = uint32(max(c.MaxConcurrentStreams, 0))
+		cfg.MaxReadFrameSize = uint32(max(c.MaxReadFrameSize, 0))
+		cfg.StreamWindow = int32(min(max(c.MaxReceiveBufferPerStream, 0), 1<<31-1))
+		cfg.ConnWindow = int32(min(max(c.MaxReceiveBufferPerConnection, 0), 1<<31-1))
+	}
+	eng := h2serve.New(cfg)
 	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){"h2": eng.TLSNextProto}
 	hs.RegisterOnShutdown(eng.Shutdown)
 }

@@ -142,7 +142,6 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 		hs.Protocols = prev.Protocols
 		hs.DisableGeneralOptionsHandler = prev.DisableGeneralOptionsHandler
 	}
-	l.useHTTP2Engine(hs)
 	return hs
 }
 
@@ -191,6 +190,7 @@ func (l *Listener) serve() {
 	l.used = true
 	hs := l.hs
 	ln := l.limitConns(hs, l.ln)
+	l.useHTTP2Engine(hs) // after limitConns: the engine calls the ConnState it sets
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
 	}
