@@ -278,6 +278,8 @@ func (l *Listener) Certificate() *x509.Certificate {
 	switch {
 	case l.files != nil && l.files.cert != "":
 		cert = l.files.pair.Load()
+	case l.acme != nil:
+		return l.acmeLeaf()
 	case l.tlsCfg != nil && len(l.tlsCfg.Certificates) > 0:
 		cert = &l.tlsCfg.Certificates[0]
 	default:

@@ -1,0 +1,273 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpskit/httpskit/internal/pebbletest"
+	"github.com/httpskit/httpskit/internal/testenv"
+	"github.com/httpskit/httpskit/storage"
+)
+
+// acmeSite is one Server with an ACME listener under test, and what it reported.
+type acmeSite struct {
+	s      *Server
+	tl     *Listener
+	events chan ACMEEvent
+}
+
+func init() { acmeRetryMin = 50 * time.Millisecond }
+
+// startACME starts a Server with an ACME TLS listener on tlsPort (and a plain HTTP one on
+// httpPort when it is not zero) for domains, against p, keeping state in st.
+func startACME(t *testing.T, p *pebbletest.Pebble, st storage.Storage, tlsPort, httpPort int, a ACMEConfig) *acmeSite {
+	t.Helper()
+	site := &acmeSite{s: New(Config{}), events: make(chan ACMEEvent, 100)}
+	a.DirectoryURL = p.DirectoryURL
+	a.CARoots = p.APIRootFile
+	a.Notify = func(e ACMEEvent) { site.events <- e }
+	var err error
+	site.tl, err = site.s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: tlsPort}, ACME: &a, Storage: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if httpPort != 0 {
+		if _, err := site.s.AddHTTPServer(HTTPConfig{Host: "127.0.0.1", Port: httpPort}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	site.s.RouteFunc("GET", "/", func(_ string, _ *Request, res *Response) error {
+		return res.WriteText(200, "hello\n", nil)
+	})
+	if err := site.s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { site.stop(t) })
+	return site
+}
+
+func (site *acmeSite) stop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := site.s.Stop(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// next waits for the next event of one of kinds, failing the test on any other kind.
+func (site *acmeSite) next(t *testing.T, kinds ...string) ACMEEvent {
+	t.Helper()
+	timeout := time.NewTimer(testenv.Scale(time.Minute))
+	defer timeout.Stop()
+	for {
+		select {
+		case e := <-site.events:
+			for _, k := range kinds {
+				if e.Kind == k {
+					return e
+				}
+			}
+			if e.Kind != ACMEStapled {
+				t.Fatalf("ACME event %s (err %v), want %v", e.Kind, e.Err, kinds)
+			}
+		case <-timeout.C:
+			t.Fatalf("no ACME event %v within a minute", kinds)
+		}
+	}
+}
+
+// fetch makes a new TLS connection to the listener for name, trusting roots, and GETs /
+// over HTTP/1.1 or HTTP/2. It returns the response, its body and the server's certificate.
+func (site *acmeSite) fetch(t *testing.T, name string, roots *x509.CertPool, h2 bool) (*http.Response, string, *x509.Certificate) {
+	t.Helper()
+	addr := site.tl.Addr()
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: name},
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return new(net.Dialer).DialContext(ctx, "tcp", addr)
+		},
+		ForceAttemptHTTP2: h2,
+		DisableKeepAlives: true,
+	}
+	if !h2 {
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	}
+	defer tr.CloseIdleConnections()
+	res, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Get("https://" + net.JoinHostPort(name, strconv.Itoa(site.tl.Port())) + "/")
+	if err != nil {
+		t.Fatalf("GET over TLS for %s: %v", name, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (res.ProtoMajor == 2) != h2 {
+		t.Errorf("protocol %s, want HTTP/2 %v", res.Proto, h2)
+	}
+	return res, string(b), res.TLS.PeerCertificates[0]
+}
+
+// TestACMETLSALPN obtains a certificate through TLS-ALPN-01 on the HTTPS listener alone,
+// serves it with HSTS over HTTP/1.1 and HTTP/2, and after a restart serves the stored
+// certificate without a new order.
+func TestACMETLSALPN(t *testing.T) {
+	tlsPort := pebbletest.FreePort(t)
+	p := pebbletest.Start(t, pebbletest.Options{TLSPort: tlsPort, HTTPPort: pebbletest.FreePort(t)})
+	st := storage.NewDir(t.TempDir())
+	site := startACME(t, p, st, tlsPort, 0, ACMEConfig{Domains: []string{"site.test", "www.site.test"}, Email: "admin@site.test"})
+	e := site.next(t, ACMEObtained)
+	if got := strings.Join(e.Domains, ","); got != "site.test,www.site.test" || e.NotAfter.Before(time.Now().Add(80*24*time.Hour)) {
+		t.Errorf("obtained event: domains %s, not after %v", got, e.NotAfter)
+	}
+	// Nothing listens on Pebble's HTTP-01 port: the validation was TLS-ALPN-01.
+	roots := p.IssuerRoots(t)
+	var serial string
+	for _, h2 := range []bool{false, true} {
+		for _, name := range []string{"site.test", "www.site.test"} {
+			res, body, leaf := site.fetch(t, name, roots, h2)
+			if body != "hello\n" {
+				t.Errorf("body %q", body)
+			}
+			if got := res.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+				t.Errorf("Strict-Transport-Security %q, want max-age=31536000", got)
+			}
+			serial = leaf.SerialNumber.String()
+		}
+	}
+	if leaf := site.tl.Certificate(); leaf == nil || leaf.SerialNumber.String() != serial {
+		t.Errorf("Listener.Certificate() = %v, want serial %s", leaf, serial)
+	}
+	keys, err := st.List(t.Context(), "acme/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "acme/127.0.0.1-" + strings.TrimPrefix(strings.TrimSuffix(p.DirectoryURL, "/dir"), "https://127.0.0.1:") + "-dir/sites/site.test/cert.pem"
+	if !strings.Contains(strings.Join(keys, " "), want) {
+		t.Errorf("storage keys %v, want %s among them", keys, want)
+	}
+	if got := p.Orders(); got != 1 {
+		t.Errorf("Pebble received %d orders, want 1", got)
+	}
+
+	// A restart with the same storage loads the certificate and orders nothing.
+	site.stop(t)
+	again := startACME(t, p, st, tlsPort, 0, ACMEConfig{Domains: []string{"site.test", "www.site.test"}, Email: "admin@site.test", DisableHSTS: true})
+	again.next(t, ACMELoaded)
+	res, _, leaf := again.fetch(t, "site.test", roots, true)
+	if leaf.SerialNumber.String() != serial {
+		t.Errorf("after restart: serial %s, want the stored %s", leaf.SerialNumber, serial)
+	}
+	if got := res.Header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("DisableHSTS: Strict-Transport-Security %q", got)
+	}
+	if got := p.Orders(); got != 1 {
+		t.Errorf("after restart Pebble received %d orders, want still 1", got)
+	}
+}
+
+// TestACMEHTTP01 obtains a certificate through HTTP-01 on the plain HTTP listener of the same
+// Server (Pebble's TLS-ALPN-01 port leads nowhere), and the plain listener still routes
+// everything else.
+func TestACMEHTTP01(t *testing.T) {
+	tlsPort, httpPort := pebbletest.FreePort(t), pebbletest.FreePort(t)
+	p := pebbletest.Start(t, pebbletest.Options{TLSPort: pebbletest.FreePort(t), HTTPPort: httpPort})
+	site := startACME(t, p, storage.NewDir(t.TempDir()), tlsPort, httpPort, ACMEConfig{Domains: []string{"plain.test"}})
+	site.next(t, ACMEObtained)
+	// Nothing listens on Pebble's TLS-ALPN-01 port: the validation was HTTP-01.
+	_, body, leaf := site.fetch(t, "plain.test", p.IssuerRoots(t), false)
+	if body != "hello\n" || leaf.DNSNames[0] != "plain.test" {
+		t.Errorf("body %q, names %v", body, leaf.DNSNames)
+	}
+	res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + "/.well-known/acme-challenge/unknown-token-1234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound || res.Header.Get("Strict-Transport-Security") != "" {
+		t.Errorf("unknown challenge over plain HTTP: %s, HSTS %q; want 404 from the router, no HSTS", res.Status, res.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+// TestACMERefusedKeepsServing: Pebble refuses the name; the failure is reported with the CA's
+// own words and retried with growing waits, and the Server keeps serving.
+func TestACMERefusedKeepsServing(t *testing.T) {
+	tlsPort, httpPort := pebbletest.FreePort(t), pebbletest.FreePort(t)
+	p := pebbletest.Start(t, pebbletest.Options{TLSPort: tlsPort, HTTPPort: httpPort})
+	site := startACME(t, p, storage.NewDir(t.TempDir()), tlsPort, httpPort, ACMEConfig{Domains: []string{pebbletest.BlockedDomain}})
+	first := site.next(t, ACMEFailed)
+	second := site.next(t, ACMEFailed)
+	for _, e := range []ACMEEvent{first, second} {
+		if e.Err == nil || !strings.Contains(e.Err.Error(), "CA refuses the name") || !strings.Contains(e.Err.Error(), "blocked") {
+			t.Errorf("failure %v: want the CA's refusal of the blocked name", e.Err)
+		}
+	}
+	if second.Retry <= first.Retry {
+		t.Errorf("retry waits %v then %v, want growing", first.Retry, second.Retry)
+	}
+	if !site.s.Running() || !site.tl.Running() {
+		t.Fatal("the server stopped")
+	}
+	res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("plain HTTP while the order fails: %s", res.Status)
+	}
+	_, err = tls.Dial("tcp", site.tl.Addr(), &tls.Config{ServerName: pebbletest.BlockedDomain, InsecureSkipVerify: true})
+	if err == nil {
+		t.Error("a handshake succeeded with no certificate obtained")
+	}
+}
+
+// TestACMERenew renews a certificate that is due while serving the current one, and keeps
+// serving the stored one while the CA is unreachable.
+func TestACMERenew(t *testing.T) {
+	tlsPort := pebbletest.FreePort(t)
+	p := pebbletest.Start(t, pebbletest.Options{TLSPort: tlsPort, HTTPPort: pebbletest.FreePort(t), ShortValidity: time.Hour})
+	st := storage.NewDir(t.TempDir())
+	// Due two seconds after it is issued.
+	cfg := ACMEConfig{Domains: []string{"renew.test"}, Profile: "shortlived", RenewBefore: time.Hour - 2*time.Second}
+	site := startACME(t, p, st, tlsPort, 0, cfg)
+	first := site.next(t, ACMEObtained)
+	if life := time.Until(first.NotAfter); life > time.Hour+time.Minute {
+		t.Errorf("shortlived profile: certificate valid for %v", life)
+	}
+	roots := p.IssuerRoots(t)
+	_, _, leaf1 := site.fetch(t, "renew.test", roots, false)
+	site.next(t, ACMEObtained)
+	_, _, leaf2 := site.fetch(t, "renew.test", roots, true)
+	if leaf1.SerialNumber.Cmp(leaf2.SerialNumber) == 0 {
+		t.Errorf("serial %s after renewal, want a new certificate", leaf2.SerialNumber)
+	}
+	site.stop(t)
+	orders := p.Orders()
+	if orders < 2 {
+		t.Errorf("Pebble received %d orders, want 2 or more", orders)
+	}
+
+	// The stored certificate is due and the CA is gone: the stored one is served, and the
+	// renewal fails with a clear error.
+	p.Stop()
+	cfg.RenewBefore = 2 * time.Hour
+	again := startACME(t, p, st, tlsPort, 0, cfg)
+	again.next(t, ACMELoaded)
+	failed := again.next(t, ACMEFailed)
+	if !strings.Contains(failed.Err.Error(), "CA unreachable") {
+		t.Errorf("renewal with the CA down: %v, want it to say the CA is unreachable", failed.Err)
+	}
+	_, _, leaf3 := again.fetch(t, "renew.test", roots, false)
+	if leaf3.NotAfter.Before(leaf2.NotAfter) {
+		t.Errorf("with the CA down: serving serial %s, want the newest stored one", leaf3.SerialNumber)
+	}
+}
