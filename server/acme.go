@@ -85,8 +85,9 @@ type ACMEConfig struct {
 }
 
 // ACMEEvent is what an ACME listener reports to ACMEConfig.Notify. Kind is one of
-// ACMELoaded, ACMEObtained, ACMEFailed and ACMEStapled; NotAfter is the expiry of the
-// certificate in service; Err and Retry are set for ACMEFailed.
+// ACMELoaded, ACMEObtained, ACMEFailed, ACMEStapled and ACMEStapleFailed; NotAfter is the
+// expiry of the certificate in service (zero before the first); Err and Retry are set for
+// ACMEFailed and ACMEStapleFailed.
 type ACMEEvent = acmecert.Event
 
 // ACMEEvent kinds.
@@ -95,6 +96,8 @@ const (
 	ACMEObtained = acmecert.Obtained
 	ACMEFailed   = acmecert.Failed
 	ACMEStapled  = acmecert.Stapled
+	// ACMEStapleFailed: no OCSP response could be stapled; Err says why.
+	ACMEStapleFailed = acmecert.StapleFailed
 )
 
 // acmeRetryMin is the first wait after a failed order; tests shorten it.

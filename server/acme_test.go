@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func (site *acmeSite) next(t *testing.T, kinds ...string) ACMEEvent {
 					return e
 				}
 			}
-			if e.Kind != ACMEStapled {
+			if e.Kind != ACMEStapled && e.Kind != ACMEStapleFailed {
 				t.Fatalf("ACME event %s (err %v), want %v", e.Kind, e.Err, kinds)
 			}
 		case <-timeout.C:
@@ -269,5 +270,114 @@ func TestACMERenew(t *testing.T) {
 	_, _, leaf3 := again.fetch(t, "renew.test", roots, false)
 	if leaf3.NotAfter.Before(leaf2.NotAfter) {
 		t.Errorf("with the CA down: serving serial %s, want the newest stored one", leaf3.SerialNumber)
+	}
+}
+
+// orderedLocks is a Storage whose Lock waits for after to be closed, and closes locked once
+// it holds a lock.
+type orderedLocks struct {
+	storage.Storage
+	after, locked chan struct{}
+	once          *sync.Once
+}
+
+func (o orderedLocks) Lock(ctx context.Context, name string, ttl time.Duration) error {
+	select {
+	case <-o.after:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := o.Storage.Lock(ctx, name, ttl); err != nil {
+		return err
+	}
+	o.once.Do(func() { close(o.locked) })
+	return nil
+}
+
+// TestACMESharedStorage runs two instances on one storage. Instance B takes the order lock
+// first and orders; A then asks for the lock and waits. The CA validates on A's port only,
+// and A answers from the storage the challenge B shared. Once B releases the lock, A loads
+// B's certificate: one order in all.
+func TestACMESharedStorage(t *testing.T) {
+	portA := pebbletest.FreePort(t)
+	p := pebbletest.Start(t, pebbletest.Options{TLSPort: portA, HTTPPort: pebbletest.FreePort(t)})
+	st := storage.NewDir(t.TempDir())
+	open, bLocked := make(chan struct{}), make(chan struct{})
+	close(open)
+	stB := orderedLocks{Storage: st, after: open, locked: bLocked, once: new(sync.Once)}
+	stA := orderedLocks{Storage: st, after: bLocked, locked: make(chan struct{}), once: new(sync.Once)}
+	cfg := ACMEConfig{Domains: []string{"shared.test"}}
+	a := startACME(t, p, stA, portA, 0, cfg)
+	b := startACME(t, p, stB, pebbletest.FreePort(t), 0, cfg)
+	b.next(t, ACMEObtained)
+	a.next(t, ACMELoaded)
+	roots := p.IssuerRoots(t)
+	_, _, leafA := a.fetch(t, "shared.test", roots, false)
+	_, _, leafB := b.fetch(t, "shared.test", roots, false)
+	if leafA.SerialNumber.Cmp(leafB.SerialNumber) != 0 {
+		t.Errorf("instances serve serials %s and %s, want one certificate", leafA.SerialNumber, leafB.SerialNumber)
+	}
+	if got := p.Orders(); got != 1 {
+		t.Errorf("Pebble received %d orders, want 1", got)
+	}
+	if keys, _ := st.List(t.Context(), "acme/"); strings.Contains(strings.Join(keys, " "), "/challenges/") {
+		t.Errorf("challenge answers left in storage: %v", keys)
+	}
+}
+
+// TestACMEConfigErrors: every bad ACME setting is refused by AddHTTPSServer with an error
+// naming it, before anything is contacted.
+func TestACMEConfigErrors(t *testing.T) {
+	pem := getPKI(t)
+	st := storage.NewDir(t.TempDir())
+	for _, tc := range []struct {
+		name string
+		cfg  HTTPSConfig
+		want string
+	}{
+		{"no domains", HTTPSConfig{ACME: &ACMEConfig{}}, "at least one domain"},
+		{"with a certificate", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a.test"}}, CertPEM: pem.certPEM, KeyPEM: pem.keyPEM}, "set no Cert"},
+		{"wildcard", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"*.a.test"}}}, "DNS-01"},
+		{"IP address", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"192.0.2.1"}}}, "IP address"},
+		{"IPv6 address", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"::1"}}}, "not allowed"},
+		{"bad label", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a..test"}}}, "label"},
+		{"unicode", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"bücher.test"}}}, "xn--"},
+		{"space", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a test"}}}, "not allowed"},
+		{"email", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a.test"}, Email: "admin"}}, "not an address"},
+		{"directory", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a.test"}, DirectoryURL: "http://ca.test/dir"}}, "not an https:// URL"},
+		{"roots missing", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a.test"}, CARoots: "/nonexistent/root.pem"}}, "ACME CA roots"},
+		{"roots not PEM", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a.test"}, CARoots: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"}}, "ACME CA roots"},
+		{"negative renew", HTTPSConfig{ACME: &ACMEConfig{Domains: []string{"a.test"}, RenewBefore: -time.Hour}}, "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Storage = st
+			_, err := New(Config{}).AddHTTPSServer(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("AddHTTPSServer: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestACMEDefaultStorage: a nil Storage keeps ACME state under the development CA's root.
+func TestACMEDefaultStorage(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("HTTPSKIT_CAROOT", root)
+	d, err := DefaultStorage()
+	if err != nil || d.Root != root {
+		t.Fatalf("DefaultStorage() = %v, %v; want a Dir at %s", d, err, root)
+	}
+}
+
+// TestNoHSTSWithoutACME: listeners with any other certificate (the development CA's here)
+// never send Strict-Transport-Security.
+func TestNoHSTSWithoutACME(t *testing.T) {
+	s := New(Config{})
+	s.RouteFunc("GET", "/", func(_ string, _ *Request, res *Response) error { return res.WriteText(200, "ok\n", nil) })
+	for _, tg := range startTargets(t, s) {
+		res, _ := tg.get(t, "/")
+		if got := res.Header.Get("Strict-Transport-Security"); got != "" {
+			t.Errorf("%s: Strict-Transport-Security %q without ACME", tg.name, got)
+		}
 	}
 }

@@ -77,15 +77,18 @@ const (
 	Obtained = "obtained" // the CA issued a certificate, now stored and in service
 	Failed   = "failed"   // an attempt failed; Err says why and Retry when the next one is
 	Stapled  = "stapled"  // an OCSP response was fetched and is stapled to handshakes
+	// StapleFailed: no OCSP response could be stapled (Err says why); the certificate is
+	// served without one, or with the previous one while it is valid.
+	StapleFailed = "staple-failed"
 )
 
-// Event reports what the manager did, for a person: Kind is one of Loaded, Obtained, Failed
-// and Stapled.
+// Event reports what the manager did, for a person: Kind is one of Loaded, Obtained, Failed,
+// Stapled and StapleFailed.
 type Event struct {
 	Kind     string
 	Domains  []string
 	NotAfter time.Time     // expiry of the certificate in service (Loaded, Obtained, Stapled)
-	Err      error         // Failed only
+	Err      error         // Failed and StapleFailed only
 	Retry    time.Duration // Failed only: the wait before the next attempt
 }
 
@@ -275,7 +278,7 @@ func (m *Manager) now() time.Time { return time.Now() }
 
 func (m *Manager) notify(e Event) {
 	e.Domains = m.cfg.Domains
-	if e.NotAfter.IsZero() && e.Kind != Failed {
+	if e.NotAfter.IsZero() {
 		if c := m.cert.Load(); c != nil {
 			e.NotAfter = c.Leaf.NotAfter
 		}

@@ -104,6 +104,7 @@ func (m *Manager) refreshStaple(ctx context.Context, c *tls.Certificate) {
 		}
 	}
 	m.logger.Warn("acme: OCSP staple not refreshed", "responder", c.Leaf.OCSPServer[0], "err", err, "retry_in", s.retry)
+	m.notify(Event{Kind: StapleFailed, Err: fmt.Errorf("OCSP staple from %s: %w", c.Leaf.OCSPServer[0], err), Retry: s.retry})
 }
 
 func ocspStatus(st int) string {
