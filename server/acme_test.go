@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -379,5 +381,63 @@ func TestNoHSTSWithoutACME(t *testing.T) {
 		if got := res.Header.Get("Strict-Transport-Security"); got != "" {
 			t.Errorf("%s: Strict-Transport-Security %q without ACME", tg.name, got)
 		}
+	}
+}
+
+// TestACMEFaults: a rate-limited CA, a CA that is not there and a storage that cannot be
+// written each give one failure naming the cause, and the Server keeps serving.
+func TestACMEFaults(t *testing.T) {
+	limited, limitedRoot := pebbletest.RateLimitedCA(t)
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dir, roots string
+		st               storage.Storage
+		want             string
+		minRetry         time.Duration
+	}{
+		{"rate limited", limited, limitedRoot, storage.NewDir(t.TempDir()), "rate limited by the CA", time.Hour - time.Minute},
+		{"CA unreachable", "https://127.0.0.1:" + strconv.Itoa(pebbletest.FreePort(t)) + "/dir", "", storage.NewDir(t.TempDir()), "CA unreachable", 0},
+		{"storage not writable", limited, limitedRoot, storage.NewDir(filepath.Join(blocker, "sub")), "not usable", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{})
+			events := make(chan ACMEEvent, 10)
+			tl, err := s.AddHTTPSServer(HTTPSConfig{
+				HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort},
+				ACME:       &ACMEConfig{Domains: []string{"fault.test"}, DirectoryURL: tc.dir, CARoots: tc.roots, Notify: func(e ACMEEvent) { events <- e }},
+				Storage:    tc.st,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hl, err := s.AddHTTPServer(HTTPConfig{Host: "127.0.0.1", Port: RandomPort})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.RouteFunc("GET", "/", func(_ string, _ *Request, res *Response) error { return res.WriteText(200, "up\n", nil) })
+			if err := s.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop(context.Background())
+			site := &acmeSite{s: s, tl: tl, events: events}
+			e := site.next(t, ACMEFailed)
+			if !strings.Contains(e.Err.Error(), tc.want) || e.Retry < tc.minRetry {
+				t.Errorf("failure %q, retry in %v; want %q, retry after %v at least", e.Err, e.Retry, tc.want, tc.minRetry)
+			}
+			if strings.Contains(e.Err.Error(), "\n") {
+				t.Errorf("failure over several lines: %q", e.Err)
+			}
+			res, err := http.Get(hl.URL() + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 || !tl.Running() {
+				t.Errorf("while failing: plain HTTP %s, TLS listener running %v", res.Status, tl.Running())
+			}
+		})
 	}
 }

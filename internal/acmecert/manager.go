@@ -150,6 +150,14 @@ func New(cfg Config) (*Manager, error) {
 		DirectoryURL: cfg.DirectoryURL,
 		UserAgent:    "httpskit",
 		HTTPClient:   &http.Client{Transport: tr, Timeout: time.Minute},
+		// A few quick retries for a bad nonce or a CA error 5xx; none when rate limited:
+		// Run waits for as long as the CA says.
+		RetryBackoff: func(n int, _ *http.Request, res *http.Response) time.Duration {
+			if n > 3 || res != nil && res.StatusCode == http.StatusTooManyRequests {
+				return -1
+			}
+			return time.Duration(n) * 500 * time.Millisecond
+		},
 	}
 	return m, nil
 }
@@ -252,7 +260,7 @@ func (m *Manager) Run(ctx context.Context) {
 		}
 		if err != nil {
 			wait = retry
-			if d, ok := acme.RateLimit(err); ok && d > wait {
+			if d, ok := rateLimit(err); ok && d > wait {
 				wait = d
 			}
 			retry = min(retry*2, maxRetry)
@@ -375,7 +383,7 @@ func (m *Manager) obtain(ctx context.Context) error {
 	lctx, cancel := context.WithTimeout(ctx, lockTTL+orderTimeout)
 	defer cancel()
 	if err := m.cfg.Storage.Lock(lctx, m.lockName(), lockTTL); err != nil {
-		return fmt.Errorf("lock in storage %s: %w", m.cfg.Storage, err)
+		return fmt.Errorf("storage %s not usable (cannot take the order lock; is it writable?): %w", m.cfg.Storage, err)
 	}
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storageTimeout)
@@ -677,4 +685,13 @@ func certPEM(c *tls.Certificate) ([]byte, error) {
 	}
 	pem.Encode(&buf, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	return buf.Bytes(), nil
+}
+
+// rateLimit returns the wait a rate-limited CA asked for (Retry-After), when err says so.
+func rateLimit(err error) (time.Duration, bool) {
+	var e *acme.Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	return acme.RateLimit(e)
 }

@@ -14,10 +14,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -340,4 +342,34 @@ func runGo(goCmd string, env []string, args ...string) ([]byte, error) {
 		return []byte(stderr.String()), err
 	}
 	return out, nil
+}
+
+// RateLimitedCA starts an ACME directory, on a loopback HTTPS test server, whose new-account
+// endpoint always answers 429 rateLimited with Retry-After one hour, as Let's Encrypt does
+// past a limit. It returns the directory URL and a file holding the root to trust for it.
+func RateLimitedCA(t testing.TB) (directoryURL, rootFile string) {
+	t.Helper()
+	var base string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Replay-Nonce", "bm9uY2Vub25jZW5vbmNl"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		w.Header().Set("Cache-Control", "no-store")
+		switch r.URL.Path {
+		case "/dir":
+			json.NewEncoder(w).Encode(map[string]string{"newNonce": base + "/nonce", "newAccount": base + "/account", "newOrder": base + "/order"})
+		case "/nonce":
+			w.WriteHeader(http.StatusOK)
+		default:
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many new registrations from this address (test CA)"}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	base = srv.URL
+	rootFile = filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(rootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return base + "/dir", rootFile
 }
