@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,12 +23,13 @@ import (
 type acmeServe struct {
 	out, errOut *lineWriter
 	stop        func() error
+	seen        map[*lineWriter][]string // lines read by wait and not returned yet
 }
 
 func startACMEServe(t *testing.T, args ...string) *acmeServe {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &acmeServe{out: newLineWriter(), errOut: newLineWriter()}
+	a := &acmeServe{out: newLineWriter(), errOut: newLineWriter(), seen: make(map[*lineWriter][]string)}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"serve"}, args...), a.out, a.errOut) }()
 	var stopErr error
@@ -44,9 +46,16 @@ func startACMEServe(t *testing.T, args ...string) *acmeServe {
 	return a
 }
 
-// wait returns the first line of w starting with prefix.
+// wait returns the first line of w starting with prefix that no earlier wait returned, among
+// the lines already read or the next ones.
 func (a *acmeServe) wait(t *testing.T, w *lineWriter, prefix string) string {
 	t.Helper()
+	for i, line := range a.seen[w] {
+		if strings.HasPrefix(line, prefix) {
+			a.seen[w] = append(a.seen[w][:i:i], a.seen[w][i+1:]...)
+			return line
+		}
+	}
 	timeout := time.After(testenv.Scale(time.Minute))
 	for {
 		select {
@@ -54,6 +63,7 @@ func (a *acmeServe) wait(t *testing.T, w *lineWriter, prefix string) string {
 			if strings.HasPrefix(line, prefix) {
 				return line
 			}
+			a.seen[w] = append(a.seen[w], line)
 		case <-timeout:
 			t.Fatalf("no line %q in a minute\nstdout:\n%s\nstderr:\n%s", prefix, a.out, a.errOut)
 		}
@@ -112,6 +122,15 @@ func TestServeDomain(t *testing.T) {
 	res.Body.Close()
 	if want := "https://site.test:" + strconv.Itoa(tlsPort) + "/page?x=1"; res.StatusCode != http.StatusPermanentRedirect || res.Header.Get("Location") != want {
 		t.Errorf("plain HTTP: %s to %q, want 308 to %s", res.Status, res.Header.Get("Location"), want)
+	}
+	// SIGHUP: nothing to reload; it says what the ACME listener serves.
+	a.wait(t, a.out, "press Ctrl-C to stop")
+	skipWithoutSIGHUP(t)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if line := a.wait(t, a.out, "SIGHUP: "); !strings.Contains(line, "gets its certificate from ACME and renews it itself; it serves serial") {
+		t.Errorf("SIGHUP: %q", line)
 	}
 	if err := a.stop(); err != nil {
 		t.Fatal(err)

@@ -145,7 +145,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	printServing(stdout, s, dev, f.acme.domains())
-	reloadOnHangup(ctx, s, hup, dev, stdout, stderr) // returns when ctx ends
+	reloadOnHangup(ctx, s, hup, dev, f.acme.domain != "", stdout, stderr) // returns when ctx ends
 	fmt.Fprintf(stdout, "stopping: no new connections; waiting up to %s for requests in flight (Ctrl-C again to quit now)\n", f.grace)
 	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
 	defer cancel()
@@ -367,9 +367,10 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string)
 }
 
 // reloadOnHangup reloads the certificate, key and client CA files of every TLS listener of s
-// on each signal from hup, until ctx ends. It says what it did on stdout, and a failure on
+// on each signal from hup, until ctx ends; with acme, the TLS listeners renew their own
+// certificates and it only says what they serve. It says what it did on stdout, and a failure on
 // stderr: that listener keeps serving its previous certificate.
-func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, stdout, stderr io.Writer) {
+func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, acme bool, stdout, stderr io.Writer) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -388,6 +389,14 @@ func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal,
 				continue
 			}
 			leaf := l.Certificate()
+			if acme {
+				state := "has no certificate yet"
+				if leaf != nil {
+					state = fmt.Sprintf("serves serial %s, valid until %s", leaf.SerialNumber.Text(16), leaf.NotAfter.UTC().Format(time.RFC3339))
+				}
+				fmt.Fprintf(stdout, "SIGHUP: %s gets its certificate from ACME and renews it itself; it %s\n", name, state)
+				continue
+			}
 			// A listener whose pair comes from files hands it out with GetCertificate.
 			if tc.GetCertificate != nil {
 				ca := ""
