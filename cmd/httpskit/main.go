@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -110,9 +111,27 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "httpskit: %v\n", err)
 		return 2
 	}
+	var coded exitError
+	if errors.As(err, &coded) {
+		if !coded.quiet {
+			fmt.Fprintf(stderr, "httpskit: %v\n", err)
+		}
+		return coded.code
+	}
 	fmt.Fprintf(stderr, "httpskit: %v\n", err)
 	return 1
 }
+
+// exitError is a failure with an exit code of its own (get and request
+// use curl's).
+type exitError struct {
+	code  int
+	err   error
+	quiet bool // print no message (curl's -s)
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
 
 // newFlagSet makes a flag set for a subcommand that reports errors instead of exiting.
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
@@ -125,15 +144,37 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, turning flag errors into usage errors.
+// parseFlags parses args, turning flag errors into usage errors of one
+// line with a hint (the full usage only for -h).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
 	}
-	return nil
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "unknown flag " + asTyped(args, name)
+	}
+	return usagef("%s (run \"httpskit %s -h\" for the flags)", msg, fs.Name())
+}
+
+// asTyped returns flag name as it appears in args ("-x" or "--x").
+func asTyped(args []string, name string) string {
+	for _, a := range args {
+		if a == "--"+name || strings.HasPrefix(a, "--"+name+"=") {
+			return "--" + name
+		}
+	}
+	return "-" + name
 }
 
 // parseInterleaved parses args allowing flags after positional arguments
