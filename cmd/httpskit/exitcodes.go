@@ -46,8 +46,8 @@ var exitCodes = []struct {
 	{errWrite, 23, "writing the body or headers failed"},
 	{errMaxTime, 28, "timed out"},
 	{https.ErrTimeout, 28, ""},
-	{https.ErrClientCertRefused, 56, "the server refused the connection after the handshake (client certificate refused)"},
-	{errClientCert, 58, "the client certificate or key could not be used"},
+	{errClientCert, 58, "the client certificate or key could not be used, or the server refused it or wanted one"},
+	{https.ErrClientCertRefused, 58, ""}, // curl: 35, 55 or 56, by TLS version and timing
 	{https.ErrUnknownAuthority, 60, "the server's certificate is not trusted (unknown CA, self-signed, expired, wrong name)"},
 	{https.ErrExpired, 60, ""},
 	{https.ErrNameMismatch, 60, ""},
@@ -100,16 +100,16 @@ func failure(err error, format string, args ...any) error {
 }
 
 // invalidTLSInput says which of --ca and --cert/--key made Request refuse
-// the options (a *certs.Error names the input), or nil.
-func invalidTLSInput(err error) error {
-	var ce *certs.Error
-	switch {
-	case !errors.As(err, &ce):
-		return nil
-	case ce.Input == "CA":
-		return errCAFile
+// the options, with the *certs.Error that names the input and file; nil
+// when neither did.
+func invalidTLSInput(err error) (kind error, cause *certs.Error) {
+	if !errors.As(err, &cause) {
+		return nil, nil
 	}
-	return errClientCert
+	if cause.Input == "CA" {
+		return errCAFile, cause
+	}
+	return errClientCert, cause
 }
 
 // explain turns a failure of package https into one line for people, with
@@ -121,10 +121,11 @@ func explain(err error, o https.Options) error {
 	}
 	switch {
 	case errors.Is(err, https.ErrInvalidRequest):
-		if kind := invalidTLSInput(err); kind == errCAFile {
-			return failure(kind, "cannot use the CA file: %v", errors.Unwrap(err))
-		} else if kind != nil {
-			return failure(kind, "cannot use the client certificate: %v", errors.Unwrap(err))
+		switch kind, cause := invalidTLSInput(err); kind {
+		case errCAFile:
+			return failure(kind, "cannot use the CA file: %v", cause)
+		case errClientCert:
+			return failure(kind, "cannot use the client certificate: %v", cause)
 		}
 		return usageError{err}
 	case errors.Is(err, https.ErrSelfSigned): // before ErrUnknownAuthority, which it also is

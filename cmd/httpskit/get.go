@@ -319,8 +319,8 @@ func (f *fetchFlags) apply(o *https.Options) error {
 	case o.Method == "" && hasData:
 		o.Method = "POST"
 	}
-	if len(f.data) > 0 && o.Headers.Get("Content-Type") == "" {
-		o.Headers.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d
+	if len(f.data)+len(f.dataBin) > 0 && o.Headers.Get("Content-Type") == "" {
+		o.Headers.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d and --data-binary
 	}
 	switch {
 	case f.output != "" && f.remoteName:

@@ -108,7 +108,7 @@ func TestGet(t *testing.T) {
 		{"POST data", runRequest, []string{"-k", "-d", "a=1", "-d", "b=2", site.url + "/echo?x=y"},
 			[]string{"POST /echo?x=y ct=application/x-www-form-urlencoded h= auth=: body=a=1&b=2"}, ""},
 		{"method, header, user", runRequest, []string{"-k", "-X", "PUT", "-H", "X-Custom: v", "-u", "me:pw",
-			"--data-binary", "raw", site.url + "/echo"}, []string{"PUT /echo ct= h=v auth=me:pw body=raw"}, ""},
+			"--data-binary", "raw", site.url + "/echo"}, []string{"PUT /echo ct=application/x-www-form-urlencoded h=v auth=me:pw body=raw"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
