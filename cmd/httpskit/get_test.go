@@ -62,6 +62,15 @@ func startFetchSite(t *testing.T) *fetchSite {
 			http.NewResponseController(w).Flush()
 		}
 	})
+	mux.HandleFunc("/agent", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "agent="+r.UserAgent()+" proto="+r.Proto)
+	})
+	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) { // 1000 of 5000 bytes, then nothing
+		w.Header().Set("Content-Length", "5000")
+		w.Write(bytes.Repeat([]byte("t"), 1000))
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	})
 	s := httptest.NewUnstartedServer(mux)
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	s.EnableHTTP2 = true

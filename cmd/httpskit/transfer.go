@@ -63,7 +63,7 @@ func (tr *transfer) run(ctx context.Context) error {
 	defer tr.closeHeaders()
 	for attempt := 0; ; attempt++ {
 		tr.stats.reset()
-		err := tr.classify(ctx, tr.once(ctx, attempt < tr.f.retry))
+		err := tr.classify(ctx, tr.once(ctx, tr.mayRetry(attempt)))
 		tr.stats.end()
 		wait, why, ok := tr.retryWait(err, attempt)
 		if !ok {
@@ -186,12 +186,7 @@ const maxRetryWait = 10 * time.Minute
 // went to standard output yet (it cannot be taken back; -o files are written
 // whole or not at all).
 func (tr *transfer) retryWait(err error, attempt int) (time.Duration, string, bool) {
-	if err == nil || attempt >= tr.f.retry || tr.stdout.n > 0 {
-		return 0, "", false
-	}
-	switch tr.last.opts.Method {
-	case "", "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE":
-	default:
+	if err == nil || !tr.mayRetry(attempt) {
 		return 0, "", false
 	}
 	wait := time.Second << min(attempt, 10)
@@ -214,6 +209,20 @@ func (tr *transfer) retryWait(err error, attempt int) (time.Duration, string, bo
 		return wait, err.Error(), true
 	}
 	return 0, "", false
+}
+
+// mayRetry reports whether a failure of attempt (from 0) may be retried:
+// --retry allows another, the method is idempotent, and nothing went to
+// standard output yet.
+func (tr *transfer) mayRetry(attempt int) bool {
+	if attempt >= tr.f.retry || tr.stdout.n > 0 {
+		return false
+	}
+	switch tr.first.opts.Method {
+	case "", "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }
 
 // dumpHeaders writes res's status line and headers to the -D file.
