@@ -178,7 +178,9 @@ func TestFetchDetails(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	done := make(chan error, 1)
 	r, w := io.Pipe()
-	go func() { done <- runGet(ctx, []string{"-k", site.url + "/trickle"}, io.MultiWriter(&stdout, w), &stderr) }()
+	go func() {
+		done <- runGet(ctx, []string{"-k", site.url + "/trickle"}, io.MultiWriter(&stdout, w), &stderr)
+	}()
 	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil { // the first 1000 bytes arrived
 		t.Fatal(err)
 	}
