@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -120,6 +121,21 @@ func routeParity(t *testing.T, s *server.Server) {
 		}
 		w.Write([]byte("ok after " + strconv.Itoa(n) + "\n"))
 	})
+	route("/gz", func(w http.ResponseWriter, r *http.Request) { // gzip when asked for
+		body := bytes.Repeat([]byte("squeeze me\n"), 100)
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Write(body)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		zw.Write(body)
+		zw.Close()
+	})
+	route("/badgz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write([]byte("this is not gzip at all"))
+	})
 	must(t, s.Redirect("GET", "/moved", "/hello", true))
 }
 
@@ -153,7 +169,9 @@ func runHTTPSKit(t *testing.T, args ...string) parityRun {
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	cmd := testenv.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(withoutProxy(os.Environ()), runMainEnv+"=1")
+	// A -race binary sleeps a second at exit unless told not to.
+	gorace := "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(withoutProxy(os.Environ()), runMainEnv+"=1", gorace)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -228,6 +246,10 @@ func TestCurlParity(t *testing.T) {
 		{"client certificate and key in one file", []string{"-s", "-E", "{client}", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 0, false, "", nil},
 		{"--create-dirs", []string{"-s", "--create-dirs", "-o", "{dir}/a/b/body", "--cacert", "{ca}", "https://localhost:{trusted}/hello"}, 0, false, "a/b/body", nil},
 		{"retry honours Retry-After", []string{"-s", "--retry", "2", "--cacert", "{ca}", "https://localhost:{trusted}/flaky?k={tool}"}, 0, false, "", nil},
+
+		{"--compressed", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
+		{"not compressed unless asked", []string{"-s", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
+		{"--compressed, not gzip", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{trusted}/badgz"}, 61, false, "", nil},
 
 		{"404 with -f", []string{"-sf", "--cacert", "{ca}", "-w", "%{http_code}", "https://localhost:{trusted}/missing"}, 22, false, "", nil},
 		{"refused", []string{"-s", "-w", "%{http_code}", "https://127.0.0.1:{closed}/"}, 7, false, "", nil},

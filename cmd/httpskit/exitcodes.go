@@ -25,6 +25,8 @@ var (
 	errInterrupted = errors.New("interrupted")
 	// errClientCert: the client certificate or key given could not be used.
 	errClientCert = errors.New("client certificate")
+	// errBadEncoding: --compressed and the body does not decode.
+	errBadEncoding = errors.New("bad content encoding")
 	// errCAFile: the CA file given could not be used.
 	errCAFile = errors.New("CA certificate")
 )
@@ -54,6 +56,7 @@ var exitCodes = []struct {
 	{https.ErrBadCertificate, 60, ""},
 	{https.ErrHandshake, 35, "the TLS handshake failed"},
 	{https.ErrClosed, 52, "the server closed the connection without a reply"},
+	{errBadEncoding, 61, "--compressed and the body does not decode"},
 	{https.ErrBodyTooLarge, 63, "the body is larger than --max-filesize"},
 	{errCAFile, 77, "the CA file could not be used"},
 	{errInterrupted, 130, "interrupted (Ctrl-C)"},

@@ -68,6 +68,7 @@ type fetchFlags struct {
 	retryConnRefused          bool
 	resolve                   listFlag
 	http11, http2             bool
+	compressed                bool
 	frugal                    frugalFlag // --frugal, HTTPSKIT_FRUGAL
 }
 
@@ -143,6 +144,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.Var(&f.resolve, "resolve", "connect to ADDR for HOST:PORT (`HOST:PORT:ADDR`; repeatable), certificate still checked for HOST")
 	fs.BoolVar(&f.http11, "http1.1", false, "use HTTP/1.1 only")
 	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 when the server agrees (the default for https://)")
+	fs.BoolVar(&f.compressed, "compressed", false, "ask for a gzip-compressed body and decompress it")
 	fs.Var(&f.frugal, "frugal", frugalUsage)
 	return fs
 }
@@ -300,6 +302,9 @@ func (f *fetchFlags) apply(o *https.Options) error {
 			ua = f.userAgent
 		}
 		o.Headers.Set("User-Agent", ua) // empty: none is sent
+	}
+	if f.compressed && o.Headers.Get("Accept-Encoding") == "" {
+		o.Headers.Set("Accept-Encoding", "gzip")
 	}
 	if f.user != "" {
 		o.Auth = f.user

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"compress/gzip"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -57,6 +59,14 @@ func (tr *transfer) output(res *https.IncomingMessage) error {
 		defer p.done()
 		src = io.TeeReader(src, p)
 	}
+	if f.compressed && strings.EqualFold(res.Headers.Get("Content-Encoding"), "gzip") {
+		gz, err := gzip.NewReader(src)
+		if err != nil {
+			return failure(errBadEncoding, "--compressed: the gzip body does not decode: %v", err)
+		}
+		defer gz.Close()
+		src = gunzipErrors{gz}
+	}
 	if name == "" {
 		_, err := io.Copy(writeErrors{tr.stdout, "standard output"}, src)
 		return err
@@ -80,6 +90,25 @@ func (w writeErrors) Write(p []byte) (int, error) {
 		err = failure(errWrite, "cannot write to %s: %v", w.name, err)
 	}
 	return n, err
+}
+
+// gunzipErrors marks the gzip errors of a body (not those of reading it)
+// as a bad content encoding (exit 61).
+type gunzipErrors struct{ r io.Reader }
+
+func (g gunzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF && !isFetchFailure(err) {
+		err = failure(errBadEncoding, "--compressed: the gzip body does not decode: %v", err)
+	}
+	return n, err
+}
+
+// isFetchFailure reports whether err came from reading the response (an
+// *https.Error), not from decoding it.
+func isFetchFailure(err error) bool {
+	var he *https.Error
+	return errors.As(err, &he)
 }
 
 // countingReader counts the bytes read, for -w size_download and the
