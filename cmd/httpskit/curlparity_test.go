@@ -218,14 +218,7 @@ func withoutProxy(env []string) []string {
 func TestCurlParity(t *testing.T) {
 	curl := testenv.LookPath(t, "curl")
 	site := startParitySite(t)
-	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		skipStdout bool   // the output differs by design (headers, versions)
-		file       string // a file under {dir} whose content must match too
-		curlCodes  []int  // curl's, where they differ from code by design
-	}{
+	tests := []parityCase{
 		{"body", []string{"--cacert", "{ca}", "https://127.0.0.1:{trusted}/hello"}, 0, false, "", nil},
 		{"combined short flags follow a redirect", []string{"-fsSL", "--cacert", "{ca}", "https://localhost:{trusted}/moved"}, 0, false, "", nil},
 		{"redirect not followed", []string{"-s", "--cacert", "{ca}", "-w", "%{http_code}", "https://localhost:{trusted}/moved"}, 0, false, "", nil},
@@ -270,43 +263,58 @@ func TestCurlParity(t *testing.T) {
 		{"unknown flag", []string{"--no-such-flag", "https://localhost:{trusted}/hello"}, 2, false, "", nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			runs := map[string]parityRun{}
-			dirs := map[string]string{}
-			for _, tool := range []string{"curl", "httpskit"} {
-				dirs[tool] = t.TempDir()
-				args := site.expand(tt.args, tool, dirs[tool])
-				if tool == "curl" {
-					runs[tool] = runCurl(t, curl, args...)
-				} else {
-					runs[tool] = runHTTPSKit(t, append([]string{"get"}, args...)...)
-				}
-			}
-			c, h := runs["curl"], runs["httpskit"]
-			curlCodes := tt.curlCodes
-			if curlCodes == nil {
-				curlCodes = []int{tt.code}
-			}
-			if !slices.Contains(curlCodes, c.code) {
-				t.Errorf("curl exited %d, want one of %d (the table is wrong?)\nstderr: %s", c.code, curlCodes, c.stderr)
-			}
-			if h.code != tt.code {
-				t.Errorf("httpskit get exited %d, want %d (curl %d)\nhttpskit stderr: %s\ncurl stderr: %s", h.code, tt.code, c.code, h.stderr, c.stderr)
-			}
-			if !tt.skipStdout && h.stdout != c.stdout {
-				t.Errorf("stdout:\nhttpskit %q\ncurl     %q", clip(h.stdout), clip(c.stdout))
-			}
-			if tt.file != "" {
-				cf, _ := os.ReadFile(filepath.Join(dirs["curl"], tt.file))
-				hf, err := os.ReadFile(filepath.Join(dirs["httpskit"], tt.file))
-				if err != nil || !bytes.Equal(hf, cf) || len(cf) == 0 {
-					t.Errorf("%s: httpskit wrote %q (%v), curl %q", tt.file, hf, err, cf)
-				}
-			}
-			if h.code != 0 && h.code != 2 && strings.Count(strings.TrimSpace(h.stderr), "\n") > 0 {
-				t.Errorf("httpskit's message is more than one line: %q", h.stderr)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkParity(t, curl, tt, site.expand) })
+	}
+}
+
+// parityCase is one command line run with curl and with `httpskit get`.
+type parityCase struct {
+	name       string
+	args       []string
+	code       int    // the exit code of both
+	skipStdout bool   // the output differs by design (headers, versions)
+	file       string // a file under {dir} whose content must match too
+	curlCodes  []int  // curl's, where they differ from code by design
+}
+
+// checkParity runs tt with curl and with httpskit get, with the arguments
+// expand makes for each tool (dir is the tool's own), and compares.
+func checkParity(t *testing.T, curl string, tt parityCase, expand func(args []string, tool, dir string) []string) {
+	t.Helper()
+	runs := map[string]parityRun{}
+	dirs := map[string]string{}
+	for _, tool := range []string{"curl", "httpskit"} {
+		dirs[tool] = t.TempDir()
+		args := expand(tt.args, tool, dirs[tool])
+		if tool == "curl" {
+			runs[tool] = runCurl(t, curl, args...)
+		} else {
+			runs[tool] = runHTTPSKit(t, append([]string{"get"}, args...)...)
+		}
+	}
+	c, h := runs["curl"], runs["httpskit"]
+	curlCodes := tt.curlCodes
+	if curlCodes == nil {
+		curlCodes = []int{tt.code}
+	}
+	if !slices.Contains(curlCodes, c.code) {
+		t.Errorf("curl exited %d, want one of %d (the table is wrong?)\nstderr: %s", c.code, curlCodes, c.stderr)
+	}
+	if h.code != tt.code {
+		t.Errorf("httpskit get exited %d, want %d (curl %d)\nhttpskit stderr: %s\ncurl stderr: %s", h.code, tt.code, c.code, h.stderr, c.stderr)
+	}
+	if !tt.skipStdout && h.stdout != c.stdout {
+		t.Errorf("stdout:\nhttpskit %q\ncurl     %q", clip(h.stdout), clip(c.stdout))
+	}
+	if tt.file != "" {
+		cf, _ := os.ReadFile(filepath.Join(dirs["curl"], tt.file))
+		hf, err := os.ReadFile(filepath.Join(dirs["httpskit"], tt.file))
+		if err != nil || !bytes.Equal(hf, cf) || len(cf) == 0 {
+			t.Errorf("%s: httpskit wrote %q (%v), curl %q", tt.file, hf, err, cf)
+		}
+	}
+	if h.code != 0 && h.code != 2 && strings.Count(strings.TrimSpace(h.stderr), "\n") > 0 {
+		t.Errorf("httpskit's message is more than one line: %q", h.stderr)
 	}
 }
 
@@ -322,4 +330,70 @@ func (s *paritySite) expand(args []string, tool, dir string) []string {
 		out[i] = r.Replace(a)
 	}
 	return out
+}
+
+// TestCurlParityNginx: the parity check against nginx (Debian package): a
+// plain HTTP port that redirects to HTTPS, as people check with http://
+// URLs, gzip when asked for, HTTP/1.1 and HTTP/2, 404 with -f and an
+// nginx 503 retried.
+func TestCurlParityNginx(t *testing.T) {
+	curl := testenv.LookPath(t, "curl")
+	nginx := testenv.LookPath(t, "nginx")
+	caFile, certFile, keyFile := pemFiles(t)
+	dir := t.TempDir()
+	plain, secure := freePort(t), freePort(t)
+	must(t, os.WriteFile(filepath.Join(dir, "page.txt"), bytes.Repeat([]byte("nginx page\n"), 200), 0o644))
+	conf := `daemon off;
+master_process off;
+worker_processes 1;
+pid ` + dir + `/nginx.pid;
+error_log ` + dir + `/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ` + dir + `/body;
+  proxy_temp_path ` + dir + `/proxy;
+  fastcgi_temp_path ` + dir + `/fastcgi;
+  uwsgi_temp_path ` + dir + `/uwsgi;
+  scgi_temp_path ` + dir + `/scgi;
+  gzip on;
+  gzip_min_length 0;
+  gzip_types text/plain;
+  server {
+    listen 127.0.0.1:` + plain + `;
+    location / { return 301 https://localhost:` + secure + `$request_uri; }
+  }
+  server {
+    listen 127.0.0.1:` + secure + ` ssl http2;
+    ssl_certificate ` + certFile + `;
+    ssl_certificate_key ` + keyFile + `;
+    root ` + dir + `;
+    default_type text/plain;
+    location = /busy { return 503; }
+  }
+}
+`
+	confFile := filepath.Join(dir, "nginx.conf")
+	must(t, os.WriteFile(confFile, []byte(conf), 0o644))
+	exited := startProcess(t, exec.Command(nginx, "-p", dir, "-c", confFile, "-e", filepath.Join(dir, "error.log")))
+	waitListening(t, "127.0.0.1:"+plain, exited)
+	waitListening(t, "127.0.0.1:"+secure, exited)
+	expand := func(args []string, tool, dir string) []string {
+		r := strings.NewReplacer("{plain}", plain, "{secure}", secure, "{ca}", caFile, "{dir}", dir)
+		out := make([]string, len(args))
+		for i, a := range args {
+			out[i] = r.Replace(a)
+		}
+		return out
+	}
+	for _, tt := range []parityCase{
+		{"redirect port", []string{"-s", "-o", "/dev/null", "-w", "%{http_code} %{http_version}", "http://127.0.0.1:{plain}/page.txt"}, 0, false, "", nil},
+		{"redirect port followed", []string{"-fsSL", "--cacert", "{ca}", "-w", "%{num_redirects} %{url_effective}", "http://localhost:{plain}/page.txt"}, 0, false, "", nil},
+		{"--compressed", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{secure}/page.txt"}, 0, false, "", nil},
+		{"--http1.1 --compressed to a file", []string{"-s", "--http1.1", "--compressed", "--cacert", "{ca}", "-o", "{dir}/page", "-w", "%{http_version}", "https://localhost:{secure}/page.txt"}, 0, false, "page", nil},
+		{"404 with -f", []string{"-sSf", "--cacert", "{ca}", "https://localhost:{secure}/none"}, 22, false, "", nil},
+		{"503 retried, then -f", []string{"-sf", "--retry", "1", "--retry-delay", "1", "--cacert", "{ca}", "-w", "%{http_code}", "https://localhost:{secure}/busy"}, 22, false, "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) { checkParity(t, curl, tt, expand) })
+	}
 }
