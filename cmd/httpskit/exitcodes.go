@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,11 +36,7 @@ var (
 // script that checks curl's codes works with get and request. Refined kinds
 // (self-signed, not yet valid) come under their broader ones and need no
 // row. Everything else is 1; usage errors are 2 (see exitCode).
-var exitCodes = []struct {
-	kind error
-	code int
-	what string // for --help and the README
-}{
+var exitCodes = []exitCodeRow{
 	{https.ErrDNS, 6, "could not resolve the host"},
 	{https.ErrRefused, 7, "could not connect"},
 	{https.ErrMalformedResponse, 8, "the server's reply is not HTTP"},
@@ -62,6 +59,13 @@ var exitCodes = []struct {
 	{errInterrupted, 130, "interrupted (Ctrl-C)"},
 }
 
+// exitCodeRow is a kind of failure and its exit code.
+type exitCodeRow struct {
+	kind error
+	code int
+	what string // for --help and the README; "" for a kind that shares its code with a row above
+}
+
 // fetchExitCode returns the curl exit code of err, a failure of get or
 // request that is not a usage error, or 1.
 func fetchExitCode(err error) int {
@@ -78,7 +82,9 @@ func exitCodeHelp() string {
 	var b strings.Builder
 	b.WriteString("exit codes (curl's):\n")
 	b.WriteString("    0  success\n    1  any other failure (the message says why)\n    2  bad usage\n")
-	for _, e := range exitCodes {
+	rows := slices.Clone(exitCodes)
+	slices.SortStableFunc(rows, func(a, b exitCodeRow) int { return a.code - b.code })
+	for _, e := range rows {
 		if e.what != "" {
 			fmt.Fprintf(&b, "  %3d  %s\n", e.code, e.what)
 		}

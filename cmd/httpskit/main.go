@@ -4,14 +4,16 @@
 // Usage:
 //
 //	httpskit serve [DIR]        HTTPS on localhost:7080 serving DIR (default .)
-//	httpskit get URL            fetch a URL and print the body (like curl)
+//	httpskit get URL            fetch a URL and print the body, with curl's flags and exit codes
 //	httpskit request URL        any method, headers, body, auth, CA, client certificate
 //	httpskit cert               show, create or issue from the development CA
 //	httpskit bench URL          load generator: keep-alive, HTTP/2, new-connection and idle modes
 //	httpskit version            print the version
 //
 // Run "httpskit COMMAND -h" for a command's flags. Exit codes: 0 success, 1 the request or
-// server failed (the message says why), 2 bad usage.
+// server failed (the message says why), 2 bad usage; get and request exit with curl's code for
+// the same failure (6 resolve, 7 connect, 22 --fail, 23 write, 28 timeout, 35 TLS handshake,
+// 58 client certificate, 60 peer certificate, 63 max filesize, 130 Ctrl-C; "get -h" lists them).
 //
 // serve stops on Ctrl-C (SIGINT) or SIGTERM: it refuses new connections at once, lets the
 // requests in flight finish for up to --grace (10s), prints "stopped" and exits 0; requests

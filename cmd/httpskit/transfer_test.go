@@ -276,3 +276,19 @@ func TestGetInterrupted(t *testing.T) {
 		t.Errorf("exit code %d after SIGINT, want 130\nstderr: %s", code, p.stderr)
 	}
 }
+
+// TestExitCodesDocumented: every exit code of get and request is in the
+// README's table and in get -h.
+func TestExitCodesDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	must(t, err)
+	help := exitCodeHelp()
+	for _, e := range exitCodes {
+		if !strings.Contains(string(readme), fmt.Sprintf("\n| %d | ", e.code)) {
+			t.Errorf("README.md has no row for exit code %d", e.code)
+		}
+		if !strings.Contains(help, fmt.Sprintf(" %d  ", e.code)) {
+			t.Errorf("get -h does not list exit code %d", e.code)
+		}
+	}
+}
