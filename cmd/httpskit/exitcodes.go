@@ -108,17 +108,18 @@ func failure(err error, format string, args ...any) error {
 	return &fetchError{msg: fmt.Sprintf(format, args...), err: err}
 }
 
-// invalidTLSInput says which of --ca and --cert/--key made Request refuse
-// the options, with the *certs.Error that names the input and file; nil
-// when neither did.
-func invalidTLSInput(err error) (kind error, cause *certs.Error) {
-	if !errors.As(err, &cause) {
+// invalidTLSInput returns the *certs.Error that names which of --ca and
+// --cert/--key made Request refuse the options, with its failure kind
+// (errCAFile or errClientCert); nil and nil when neither did.
+func invalidTLSInput(err error) (*certs.Error, error) {
+	var cause *certs.Error
+	switch {
+	case !errors.As(err, &cause):
 		return nil, nil
+	case cause.Input == "CA":
+		return cause, errCAFile
 	}
-	if cause.Input == "CA" {
-		return errCAFile, cause
-	}
-	return errClientCert, cause
+	return cause, errClientCert
 }
 
 // explain turns a failure of package https into one line for people, with
@@ -130,7 +131,7 @@ func explain(err error, o https.Options) error {
 	}
 	switch {
 	case errors.Is(err, https.ErrInvalidRequest):
-		switch kind, cause := invalidTLSInput(err); kind {
+		switch cause, kind := invalidTLSInput(err); kind {
 		case errCAFile:
 			return failure(kind, "cannot use the CA file: %v", cause)
 		case errClientCert:
