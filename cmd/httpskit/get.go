@@ -143,7 +143,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.BoolVar(&f.retryConnRefused, "retry-connrefused", false, "with --retry, retry a refused connection too")
 	fs.Var(&f.resolve, "resolve", "connect to ADDR for HOST:PORT (`HOST:PORT:ADDR`; repeatable), certificate still checked for HOST")
 	fs.BoolVar(&f.http11, "http1.1", false, "use HTTP/1.1 only")
-	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 when the server agrees (the default for https://)")
+	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 when the server agrees (the default for https://; http:// stays HTTP/1.1)")
 	fs.BoolVar(&f.compressed, "compressed", false, "ask for a gzip-compressed body and decompress it")
 	fs.Var(&f.frugal, "frugal", frugalUsage)
 	return fs
