@@ -332,6 +332,32 @@ func (s *paritySite) expand(args []string, tool, dir string) []string {
 	return out
 }
 
+// TestCurlParityClosedPipe: standard output is a pipe whose reader has
+// gone (as "| head" leaves it): both tools fail to write and exit 23.
+func TestCurlParityClosedPipe(t *testing.T) {
+	curl := testenv.LookPath(t, "curl")
+	site := startParitySite(t)
+	url := "https://localhost:" + strconv.Itoa(site.trusted) + "/big"
+	for _, tool := range []string{"curl", "httpskit"} {
+		r, w, err := os.Pipe()
+		must(t, err)
+		r.Close()
+		args := []string{"-sS", "--cacert", site.caFile, url}
+		cmd := exec.Command(curl, append([]string{"-q"}, args...)...)
+		if tool == "httpskit" {
+			cmd = testenv.Command(os.Args[0], append([]string{"get"}, args...)...)
+		}
+		cmd.Env = append(withoutProxy(os.Environ()), runMainEnv+"=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = w, &stderr
+		err = cmd.Run()
+		w.Close()
+		if code := exitCodeOf(t, err); code != 23 {
+			t.Errorf("%s into a closed pipe: exit %d, want 23\nstderr: %s", tool, code, stderr.String())
+		}
+	}
+}
+
 // TestCurlParityNginx: the parity check against nginx (Debian package): a
 // plain HTTP port that redirects to HTTPS, as people check with http://
 // URLs, gzip when asked for, HTTP/1.1 and HTTP/2, 404 with -f and an

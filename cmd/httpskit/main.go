@@ -66,6 +66,11 @@ func main() {
 	// After the first signal, a second one ends the process at once: serve's graceful stop
 	// may wait up to --grace.
 	context.AfterFunc(ctx, stop)
+	if len(os.Args) > 1 && (os.Args[1] == "get" || os.Args[1] == "request") {
+		// A closed pipe on stdout ("| head") is a write failure with curl's exit code 23,
+		// not death by SIGPIPE.
+		signal.Ignore(syscall.SIGPIPE)
+	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
