@@ -169,9 +169,7 @@ func runHTTPSKit(t *testing.T, args ...string) parityRun {
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	cmd := testenv.CommandContext(ctx, os.Args[0], args...)
-	// A -race binary sleeps a second at exit unless told not to.
-	gorace := "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	cmd.Env = append(withoutProxy(os.Environ()), runMainEnv+"=1", gorace)
+	cmd.Env = httpskitEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -180,6 +178,14 @@ func runHTTPSKit(t *testing.T, args ...string) parityRun {
 		t.Fatalf("httpskit %s did not finish in %v", strings.Join(args, " "), peerTimeout)
 	}
 	return parityRun{code: exitCodeOf(t, err), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// httpskitEnv is the environment of the test binary run as httpskit: no
+// proxy variables, main instead of the tests, and no one-second sleep at
+// exit under the race detector.
+func httpskitEnv() []string {
+	gorace := "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	return append(withoutProxy(os.Environ()), runMainEnv+"=1", gorace)
 }
 
 func exitCodeOf(t *testing.T, err error) int {
@@ -347,7 +353,7 @@ func TestCurlParityClosedPipe(t *testing.T) {
 		if tool == "httpskit" {
 			cmd = testenv.Command(os.Args[0], append([]string{"get"}, args...)...)
 		}
-		cmd.Env = append(withoutProxy(os.Environ()), runMainEnv+"=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+		cmd.Env = httpskitEnv() // curl ignores the variables it does not know
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = w, &stderr
 		err = cmd.Run()
