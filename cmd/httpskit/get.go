@@ -195,7 +195,8 @@ type target struct {
 	plain bool
 }
 
-// url is the target as a URL, as curl's url_effective prints it.
+// url is the target as a URL, as curl's url_effective prints it: without
+// the scheme's default port.
 func (t target) url() string {
 	u := url.URL{Scheme: "https", Host: t.opts.Host}
 	if t.plain {
@@ -204,8 +205,8 @@ func (t target) url() string {
 	if strings.Contains(u.Host, ":") {
 		u.Host = "[" + u.Host + "]"
 	}
-	if t.opts.Port != 0 {
-		u.Host = net.JoinHostPort(t.opts.Host, strconv.Itoa(t.opts.Port))
+	if p := t.opts.Port; p != 0 && !(p == 443 && !t.plain) && !(p == 80 && t.plain) {
+		u.Host = net.JoinHostPort(t.opts.Host, strconv.Itoa(p))
 	}
 	return u.Scheme + "://" + u.Host + t.opts.Path
 }
@@ -238,6 +239,9 @@ func targetFromURL(raw string) (target, error) {
 		}
 	} else if t.plain {
 		o.Port = 80
+	}
+	if !t.plain && o.Port == 443 {
+		o.Port = 0 // one spelling of the default, so redirects compare hosts rightly
 	}
 	if o.Path == "" {
 		o.Path = "/"

@@ -277,6 +277,26 @@ func TestGetInterrupted(t *testing.T) {
 	}
 }
 
+// TestTargetURL: a URL goes through targetFromURL and back as curl's
+// url_effective prints it.
+func TestTargetURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.com":                   "https://example.com/",
+		"https://example.com:443/a?b=c": "https://example.com/a?b=c",
+		"https://example.com:8443/":     "https://example.com:8443/",
+		"http://example.com/x":          "http://example.com/x",
+		"http://example.com:80":         "http://example.com/",
+		"http://example.com:443/":       "http://example.com:443/",
+		"https://[::1]:8443/":           "https://[::1]:8443/",
+		"https://[::1]/":                "https://[::1]/",
+	} {
+		tg, err := targetFromURL(in)
+		if err != nil || tg.url() != want {
+			t.Errorf("targetFromURL(%q).url() = %q, %v; want %q", in, tg.url(), err, want)
+		}
+	}
+}
+
 // TestExitCodesDocumented: every exit code of get and request is in the
 // README's table and in get -h.
 func TestExitCodesDocumented(t *testing.T) {
