@@ -106,13 +106,11 @@ func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	var files *certFiles
 	if mgr != nil {
 		tc.GetCertificate = mgr.GetCertificate
 		tc.NextProtos = append(tc.NextProtos, acme.ALPNProto)
-	} else {
-		files = cfg.watchFiles(tc)
 	}
+	files := cfg.watchFiles(tc) // with ACME, only a client CA file
 	l, err := newListener(s, kind, cfg.HTTPConfig, tc)
 	if err != nil {
 		return nil, err

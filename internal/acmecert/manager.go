@@ -428,6 +428,10 @@ func (m *Manager) order(ctx context.Context) (*tls.Certificate, []byte, error) {
 	m.mu.Unlock()
 	o, err := m.client.AuthorizeOrder(ctx, acme.DomainIDs(m.cfg.Domains...), opts...)
 	if err != nil {
+		var ae *acme.Error
+		if errors.As(err, &ae) && strings.HasSuffix(ae.ProblemType, ":accountDoesNotExist") {
+			m.client.Key = nil // the CA forgot the account: register again next time
+		}
 		return nil, nil, caError("new order", err)
 	}
 	for _, zurl := range o.AuthzURLs {
