@@ -297,33 +297,43 @@ func (o orderedLocks) Lock(ctx context.Context, name string, ttl time.Duration) 
 }
 
 // TestACMESharedStorage runs two instances on one storage. Instance B takes the order lock
-// first and orders; A then asks for the lock and waits. The CA validates on A's port only,
-// and A answers from the storage the challenge B shared. Once B releases the lock, A loads
-// B's certificate: one order in all.
+// first and orders; A then asks for the lock and waits. The CA validates on A's ports only
+// (TLS-ALPN-01 on its HTTPS listener; HTTP-01 on its plain one when both have one), and A
+// answers from the storage the challenge B shared. Once B releases the lock, A loads B's
+// certificate: one order in all.
 func TestACMESharedStorage(t *testing.T) {
-	portA := pebbletest.FreePort(t)
-	p := pebbletest.Start(t, pebbletest.Options{TLSPort: portA, HTTPPort: pebbletest.FreePort(t)})
-	st := storage.NewDir(t.TempDir())
-	open, bLocked := make(chan struct{}), make(chan struct{})
-	close(open)
-	stB := orderedLocks{Storage: st, after: open, locked: bLocked, once: new(sync.Once)}
-	stA := orderedLocks{Storage: st, after: bLocked, locked: make(chan struct{}), once: new(sync.Once)}
-	cfg := ACMEConfig{Domains: []string{"shared.test"}}
-	a := startACME(t, p, stA, portA, 0, cfg)
-	b := startACME(t, p, stB, pebbletest.FreePort(t), 0, cfg)
-	b.next(t, ACMEObtained)
-	a.next(t, ACMELoaded)
-	roots := p.IssuerRoots(t)
-	_, _, leafA := a.fetch(t, "shared.test", roots, false)
-	_, _, leafB := b.fetch(t, "shared.test", roots, false)
-	if leafA.SerialNumber.Cmp(leafB.SerialNumber) != 0 {
-		t.Errorf("instances serve serials %s and %s, want one certificate", leafA.SerialNumber, leafB.SerialNumber)
-	}
-	if got := p.Orders(); got != 1 {
-		t.Errorf("Pebble received %d orders, want 1", got)
-	}
-	if keys, _ := st.List(t.Context(), "acme/"); strings.Contains(strings.Join(keys, " "), "/challenges/") {
-		t.Errorf("challenge answers left in storage: %v", keys)
+	for _, challenge := range []string{"tls-alpn-01", "http-01"} {
+		t.Run(challenge, func(t *testing.T) {
+			tlsA, httpA, httpB := pebbletest.FreePort(t), 0, 0
+			pebbleHTTP := pebbletest.FreePort(t) // nothing there
+			if challenge == "http-01" {
+				httpA, httpB = pebbletest.FreePort(t), pebbletest.FreePort(t)
+				pebbleHTTP = httpA
+			}
+			p := pebbletest.Start(t, pebbletest.Options{TLSPort: tlsA, HTTPPort: pebbleHTTP})
+			st := storage.NewDir(t.TempDir())
+			open, bLocked := make(chan struct{}), make(chan struct{})
+			close(open)
+			stB := orderedLocks{Storage: st, after: open, locked: bLocked, once: new(sync.Once)}
+			stA := orderedLocks{Storage: st, after: bLocked, locked: make(chan struct{}), once: new(sync.Once)}
+			cfg := ACMEConfig{Domains: []string{"shared.test"}}
+			a := startACME(t, p, stA, tlsA, httpA, cfg)
+			b := startACME(t, p, stB, pebbletest.FreePort(t), httpB, cfg)
+			b.next(t, ACMEObtained)
+			a.next(t, ACMELoaded)
+			roots := p.IssuerRoots(t)
+			_, _, leafA := a.fetch(t, "shared.test", roots, false)
+			_, _, leafB := b.fetch(t, "shared.test", roots, false)
+			if leafA.SerialNumber.Cmp(leafB.SerialNumber) != 0 {
+				t.Errorf("instances serve serials %s and %s, want one certificate", leafA.SerialNumber, leafB.SerialNumber)
+			}
+			if got := p.Orders(); got != 1 {
+				t.Errorf("Pebble received %d orders, want 1", got)
+			}
+			if keys, _ := st.List(t.Context(), "acme/"); strings.Contains(strings.Join(keys, " "), "/challenges/") {
+				t.Errorf("challenge answers left in storage: %v", keys)
+			}
+		})
 	}
 }
 

@@ -595,13 +595,7 @@ func (m *Manager) authorize(ctx context.Context, zurl string) error {
 func caError(op string, err error) error {
 	var ae *acme.AuthorizationError
 	if errors.As(err, &ae) {
-		var details []string
-		for _, e := range ae.Errors {
-			details = append(details, e.Error())
-		}
-		if len(details) > 0 {
-			return fmt.Errorf("%s: CA refused: %s: %w", op, strings.Join(details, "; "), err)
-		}
+		return fmt.Errorf("%s: CA refused: %w", op, err) // its text holds the CA's details
 	}
 	var oe *acme.OrderError
 	if errors.As(err, &oe) {
