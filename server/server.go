@@ -83,7 +83,9 @@ func (s *Server) AddHTTPServer(cfg HTTPConfig) (*Listener, error) {
 // AddHTTPSServer adds a TLS listener serving HTTP/1.1 and HTTP/2, chosen by ALPN. The
 // certificate and key are loaded and checked at once; the error names the problem (missing
 // file, no PEM block, key does not match, expired). Certificate, key and client CA files are
-// reloaded when they change on disk (see Listener.ReloadCertificate).
+// reloaded when they change on disk (see Listener.ReloadCertificate). With cfg.ACME the
+// ACME settings are checked at once, and the certificate is obtained in the background once
+// the listener runs (see ACMEConfig).
 func (s *Server) AddHTTPSServer(cfg HTTPSConfig) (*Listener, error) {
 	return s.addTLS(KindHTTPS, cfg)
 }
