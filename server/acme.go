@@ -69,8 +69,9 @@ type ACMEConfig struct {
 	// trusted when talking to the CA's API, beside the system roots: for a private CA or
 	// Pebble. Zero means the system roots only.
 	CARoots string
-	// RenewBefore is how long before expiry the certificate is renewed. Zero means when a
-	// third of its lifetime is left (30 days for Let's Encrypt's 90-day certificates).
+	// RenewBefore is how long before expiry the certificate is renewed. Zero, or a value
+	// longer than a certificate's lifetime, means when a third of its lifetime is left (30
+	// days for Let's Encrypt's 90-day certificates). Renewals are at least a minute apart.
 	RenewBefore time.Duration
 	// Profile asks the CA for a certificate profile by name (Let's Encrypt: "classic",
 	// "tlsserver", "shortlived"). Zero lets the CA choose.

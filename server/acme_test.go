@@ -262,7 +262,7 @@ func TestACMERenew(t *testing.T) {
 	// The stored certificate is due and the CA is gone: the stored one is served, and the
 	// renewal fails with a clear error.
 	p.Stop()
-	cfg.RenewBefore = 2 * time.Hour
+	cfg.RenewBefore = leaf2.NotAfter.Sub(leaf2.NotBefore) // the whole lifetime: due now
 	again := startACME(t, p, st, tlsPort, 0, cfg)
 	again.next(t, ACMELoaded)
 	failed := again.next(t, ACMEFailed)

@@ -57,7 +57,7 @@ type Config struct {
 	DirectoryURL string
 	Email        string         // contact address; "" registers the account without one
 	Roots        *x509.CertPool // roots trusted for the CA's API; nil: the system roots
-	RenewBefore  time.Duration  // renew this long before expiry; 0: a third of the lifetime
+	RenewBefore  time.Duration  // renew this long before expiry; 0 or past the lifetime: a third of it
 	Profile      string         // ACME certificate profile; "" lets the CA choose
 	Storage      storage.Storage
 	Logger       *slog.Logger // nil: no log output
@@ -104,10 +104,9 @@ type Manager struct {
 	cert   atomic.Pointer[tls.Certificate] // in service; Leaf is set
 	staple ocspState
 
-	mu       sync.Mutex
-	alpn     map[string]*tls.Certificate // TLS-ALPN-01 answers by name
-	http01   map[string]string           // HTTP-01 answers by path
-	attempts int                         // orders sent to the CA, for tests
+	mu     sync.Mutex
+	alpn   map[string]*tls.Certificate // TLS-ALPN-01 answers by name
+	http01 map[string]string           // HTTP-01 answers by path
 }
 
 // New checks cfg and returns a Manager. Nothing is read or ordered until Run.
@@ -188,13 +187,6 @@ func (m *Manager) StorageKey() string { return m.certKey() }
 // Certificate returns the certificate in service, or nil before the first one is obtained.
 func (m *Manager) Certificate() *tls.Certificate { return m.cert.Load() }
 
-// Attempts returns how many orders this manager sent to the CA.
-func (m *Manager) Attempts() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.attempts
-}
-
 // GetCertificate is the listener's tls.Config.GetCertificate: the TLS-ALPN-01 answer for a
 // validation connection (ALPN "acme-tls/1"), otherwise the certificate in service, with its
 // OCSP staple when there is one.
@@ -253,21 +245,36 @@ func (m *Manager) ServeChallenge(w http.ResponseWriter, r *http.Request) bool {
 // OCSP staple fresh. A failure never takes the certificate in service away.
 func (m *Manager) Run(ctx context.Context) {
 	retry := m.cfg.RetryMin
+	var retryAt time.Time // after a failure: no new attempt before it
 	for {
-		wait, err := m.maintain(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			wait = retry
-			if d, ok := rateLimit(err); ok && d > wait {
-				wait = d
+		var wait time.Duration
+		if now := m.now(); now.Before(retryAt) {
+			// Woken for the OCSP staple while waiting out a failure.
+			if c := m.cert.Load(); c != nil {
+				m.refreshStaple(ctx, c)
 			}
-			retry = min(retry*2, maxRetry)
-			m.logger.Error("acme: certificate not obtained", "domains", m.cfg.Domains, "err", err, "retry_in", wait)
-			m.notify(Event{Kind: Failed, Err: err, Retry: wait})
+			wait = retryAt.Sub(now)
 		} else {
-			retry = m.cfg.RetryMin
+			var err error
+			wait, err = m.maintain(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				wait = retry
+				if d, ok := rateLimit(err); ok && d > wait {
+					wait = d
+				}
+				retry = min(retry*2, maxRetry)
+				retryAt = m.now().Add(wait)
+				m.logger.Error("acme: certificate not obtained", "domains", m.cfg.Domains, "err", err, "retry_in", wait)
+				m.notify(Event{Kind: Failed, Err: err, Retry: wait})
+			} else {
+				// A certificate due as soon as issued (a renew window as long as its
+				// lifetime) is renewed no more often than a failure is retried.
+				retry, retryAt = m.cfg.RetryMin, time.Time{}
+				wait = max(wait, m.cfg.RetryMin)
+			}
 		}
 		if s := m.staple.next(m.now()); s > 0 && s < wait {
 			wait = s
@@ -324,11 +331,13 @@ func (m *Manager) maintain(ctx context.Context) (time.Duration, error) {
 	return time.Until(m.renewAt(cur.Leaf)), nil
 }
 
-// renewAt is when leaf is due for renewal.
+// renewAt is when leaf is due for renewal: RenewBefore before it expires, or when a third of
+// its lifetime is left if RenewBefore is zero or longer than the lifetime.
 func (m *Manager) renewAt(leaf *x509.Certificate) time.Time {
+	life := leaf.NotAfter.Sub(leaf.NotBefore)
 	before := m.cfg.RenewBefore
-	if before == 0 {
-		before = leaf.NotAfter.Sub(leaf.NotBefore) / 3
+	if before == 0 || before > life {
+		before = life / 3
 	}
 	return leaf.NotAfter.Add(-before)
 }
@@ -423,9 +432,6 @@ func (m *Manager) order(ctx context.Context) (*tls.Certificate, []byte, error) {
 	if m.cfg.Profile != "" {
 		opts = append(opts, acme.WithOrderIssuanceProfile(acme.ProfileName(m.cfg.Profile)))
 	}
-	m.mu.Lock()
-	m.attempts++
-	m.mu.Unlock()
 	o, err := m.client.AuthorizeOrder(ctx, acme.DomainIDs(m.cfg.Domains...), opts...)
 	if err != nil {
 		var ae *acme.Error

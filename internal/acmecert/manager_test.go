@@ -18,6 +18,8 @@ func TestRenewAt(t *testing.T) {
 	}{
 		{0, start.Add(60 * 24 * time.Hour)}, // a third of 90 days left
 		{7 * 24 * time.Hour, start.Add(83 * 24 * time.Hour)},
+		{90 * 24 * time.Hour, start},                           // the whole lifetime: due at once
+		{100 * 24 * time.Hour, start.Add(60 * 24 * time.Hour)}, // past it: the default
 	} {
 		m := &Manager{cfg: Config{RenewBefore: tc.before}}
 		if got := m.renewAt(leaf); !got.Equal(tc.want) {
