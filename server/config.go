@@ -133,9 +133,10 @@ type HTTPSConfig struct {
 	// certificate or key with it. Nil means the certificate comes from the fields above.
 	ACME *ACMEConfig
 
-	// HTTP2Engine selects what serves HTTP/2 connections: HTTP2NetHTTP (net/http's
-	// server) or HTTP2Batching (httpskit's engine). Zero means HTTP2Default: the
-	// HTTPSKIT_HTTP2_ENGINE environment variable, else net/http's.
+	// HTTP2Engine selects what serves HTTP/2 connections: HTTP2Batching (httpskit's
+	// engine) or HTTP2NetHTTP (net/http's server). Zero means HTTP2Default: the
+	// HTTPSKIT_HTTP2_ENGINE environment variable ("nethttp" or "batching"), else the
+	// batching engine.
 	HTTP2Engine HTTP2Engine
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves

@@ -10,20 +10,23 @@ import (
 
 // HTTP2Engine selects the code that serves the HTTP/2 connections of a TLS listener
 // (HTTPSConfig.HTTP2Engine). Either way net/http accepts connections and completes TLS
-// handshakes, and HTTP/1.1 stays net/http's.
+// handshakes, and HTTP/1.1 stays net/http's. The default is the batching engine; net/http's
+// stays one switch away (HTTP2NetHTTP, or HTTPSKIT_HTTP2_ENGINE=nethttp).
 type HTTP2Engine int
 
 const (
 	// HTTP2Default is the zero value: the engine named by the environment variable
-	// HTTP2EngineEnv ("batching" or "nethttp") when set, else HTTP2NetHTTP.
+	// HTTP2EngineEnv ("batching" or "nethttp") when set, else HTTP2Batching.
 	HTTP2Default HTTP2Engine = iota
 	// HTTP2NetHTTP serves HTTP/2 with net/http's own server (a goroutine per stream and a
 	// write per response).
 	HTTP2NetHTTP
-	// HTTP2Batching serves HTTP/2 with httpskit's engine: one read loop, handlers per
-	// stream, and the responses of many streams coalesced into one TLS record and one
-	// write. It passes all 145 cases of h2spec 2.x (net/http: 141). Server push is refused
-	// (Response.PushSupported still reports true; the push is skipped).
+	// HTTP2Batching serves HTTP/2 with httpskit's engine (internal/h2serve): one read
+	// loop, handlers per stream, and the responses of many streams coalesced into one TLS
+	// record and one write, for about half of net/http's server CPU per request with one
+	// stream per connection and a fifth with ten (docs/benchmarks.md). It passes all 145
+	// cases of h2spec 2.x (net/http: 141). It advertises 16 KiB frames (net/http 1 MiB)
+	// unless Original().HTTP2.MaxReadFrameSize says otherwise.
 	HTTP2Batching
 )
 
@@ -36,11 +39,10 @@ func (e HTTP2Engine) resolve() HTTP2Engine {
 	if e != HTTP2Default {
 		return e
 	}
-	switch os.Getenv(HTTP2EngineEnv) {
-	case "batching":
-		return HTTP2Batching
+	if os.Getenv(HTTP2EngineEnv) == "nethttp" {
+		return HTTP2NetHTTP
 	}
-	return HTTP2NetHTTP
+	return HTTP2Batching
 }
 
 // useHTTP2Engine makes hs hand its HTTP/2 connections to a new batching engine, when the

@@ -79,11 +79,11 @@ s.on('error', e => { console.error(e); process.exit(1); });
 function req(headers, body) {
   return new Promise((resolve, reject) => {
     const r = s.request(headers);
-    let data = '';
+    let status = '', data = '';
     r.setEncoding('utf8');
-    r.on('response', h => { data += h[':status'] + ' '; });
+    r.on('response', h => { status = h[':status']; });
     r.on('data', d => { data += d; });
-    r.on('end', () => resolve(data));
+    r.on('end', () => resolve(status + ' ' + data));
     r.on('error', reject);
     r.end(body);
   });

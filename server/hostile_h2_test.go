@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -112,8 +113,12 @@ func TestHostileH2ContinuationFlood(t *testing.T) {
 			e := hpack.NewEncoder(&enc)
 			e.WriteField(hpack.HeaderField{Name: "x-flood", Value: strings.Repeat("f", 1000), Sensitive: true})
 			frag := enc.Bytes()
+			// Read on a framer of its own that never writes: the flood writes on h.fr.
 			done := make(chan h2Outcome, 1)
-			go func() { done <- h.read(1, true) }()
+			go func() {
+				r := &h2Conn{c: h.c, fr: http2.NewFramer(io.Discard, h.c), dec: hpack.NewDecoder(4096, nil)}
+				done <- r.read(1, true)
+			}()
 			sent := 0
 			for ; sent < 100<<20; sent += len(frag) {
 				if err := h.fr.WriteContinuation(1, false, frag); err != nil {

@@ -20,10 +20,13 @@ func (c *conn) encodeHeadersLocked(b []byte, id uint32, status int, h http.Heade
 	c.hbuf.Reset()
 	c.henc.WriteField(hpack.HeaderField{Name: ":status", Value: statusText(status)})
 	for k, vs := range h {
-		if connectionHeaders[strings.ToLower(k)] || strings.HasPrefix(k, http.TrailerPrefix) {
+		if strings.HasPrefix(k, http.TrailerPrefix) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		lk := lowerHeader(k)
+		if connectionHeaders[lk] {
+			continue
+		}
 		for _, v := range vs {
 			if !httpguts.ValidHeaderFieldValue(v) {
 				continue
@@ -51,6 +54,9 @@ func (c *conn) encodeHeadersLocked(b []byte, id uint32, status int, h http.Heade
 func (c *conn) encodeTrailersLocked(b []byte, id uint32, t http.Header) []byte {
 	c.hbuf.Reset()
 	for k, vs := range t {
+		if !httpguts.ValidHeaderFieldName(k) {
+			continue
+		}
 		lk := lowerHeader(k)
 		for _, v := range vs {
 			if httpguts.ValidHeaderFieldValue(v) {
@@ -85,7 +91,8 @@ var lowerHeaders = func() map[string]string {
 		"Content-Range", "Content-Security-Policy", "Content-Type", "Date", "Etag", "Expires",
 		"Last-Modified", "Link", "Location", "Retry-After", "Server", "Set-Cookie",
 		"Strict-Transport-Security", "Trailer", "Vary", "Www-Authenticate", "X-Content-Type-Options",
-		"X-Frame-Options", "Access-Control-Allow-Origin", "Alt-Svc", "Allow"} {
+		"X-Frame-Options", "Access-Control-Allow-Origin", "Alt-Svc", "Allow", "Connection",
+		"Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection"} {
 		m[k] = strings.ToLower(k)
 	}
 	return m
