@@ -27,7 +27,6 @@ type responseWriter struct {
 	c           *conn
 	header      http.Header
 	status      int // final status once WriteHeader ran, else 0
-	sentHeader  bool
 	isHead      bool
 	declLen     int64 // the handler's Content-Length, or -1
 	written     int64
