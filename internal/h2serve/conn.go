@@ -270,6 +270,7 @@ func (c *conn) processSettings(f *http2.SettingsFrame) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.out = appendSettingsAck(c.out)
+	c.fillLocked()
 	return c.controlQueuedLocked()
 }
 
@@ -291,9 +292,8 @@ func (c *conn) applySetting(s http2.Setting) error {
 			st.sendWindow = int32(w)
 		}
 		c.peerWindow = int32(s.Val)
-		if delta > 0 {
-			c.fillLocked()
-		}
+		// Data the larger windows allow goes out after the SETTINGS acknowledgement
+		// (processSettings): a client that waits for the ack first sees both.
 	case http2.SettingMaxFrameSize:
 		c.peerFrame = int(s.Val)
 	case http2.SettingEnablePush:

@@ -1,10 +1,17 @@
 package h2serve
 
 import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 func TestGet(t *testing.T) {
@@ -46,5 +53,73 @@ func TestPostLarge(t *testing.T) {
 	}
 	if string(b) != body {
 		t.Fatalf("echo: got %d bytes, want %d", len(b), len(body))
+	}
+}
+
+// dialH2 opens a raw HTTP/2 connection to ts: preface and the given SETTINGS sent, the
+// server's SETTINGS read and its acknowledgement of ours awaited.
+func dialH2(t *testing.T, ts *testServer, settings ...http2.Setting) (*http2.Framer, *tls.Conn) {
+	t.Helper()
+	c, err := tls.Dial("tcp", ts.addr, &tls.Config{RootCAs: ts.pool, ServerName: "localhost", NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	fr := http2.NewFramer(c, c)
+	io.WriteString(c, clientPreface)
+	fr.WriteSettings(settings...)
+	for acked, got := false, false; !acked || !got; {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sf, ok := f.(*http2.SettingsFrame); ok {
+			if sf.IsAck() {
+				acked = true
+			} else {
+				got = true
+				fr.WriteSettingsAck()
+			}
+		}
+	}
+	return fr, c
+}
+
+// TestSettingsAckBeforeData: data that a larger SETTINGS_INITIAL_WINDOW_SIZE lets out
+// follows the acknowledgement of that SETTINGS (h2spec 6.9.2/1 waits for the ack first).
+func TestSettingsAckBeforeData(t *testing.T) {
+	queued := make(chan struct{})
+	ts := startServer(t, Config{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("x", 100)))
+		w.(http.Flusher).Flush() // queued: the stream window is 0
+		close(queued)
+	}))
+	fr, _ := dialH2(t, ts, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "localhost"}, {":path", "/"}} {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndStream: true, EndHeaders: true})
+	<-queued
+	fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1})
+	var order []string
+	for len(order) < 2 {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("after %v: %v", order, err)
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if f.IsAck() {
+				order = append(order, "ack")
+			}
+		case *http2.DataFrame:
+			order = append(order, fmt.Sprintf("data(%d)", len(f.Data())))
+		}
+	}
+	if order[0] != "ack" || order[1] != "data(1)" {
+		t.Errorf("frames after SETTINGS_INITIAL_WINDOW_SIZE 0 -> 1: %v, want [ack data(1)]", order)
 	}
 }
