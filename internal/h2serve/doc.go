@@ -13,8 +13,9 @@
 // Shutdown lets open streams finish), RST_STREAM, RFC 9113 priorities (PRIORITY frames and
 // priority fields are checked and then ignored), trailers in both directions, 1xx responses,
 // http.Flusher and the http.ResponseController methods (FlushError, SetReadDeadline,
-// SetWriteDeadline, EnableFullDuplex). Server push is refused: Push returns
-// http.ErrNotSupported (browsers removed it).
+// SetWriteDeadline, EnableFullDuplex; Hijack is not offered), and http.Pusher (server push,
+// for clients that leave it enabled; Push returns http.ErrNotSupported for those that do not,
+// as browsers and curl).
 //
 // The known attacks are bounded: rapid reset (CVE-2023-44487: handlers still running after
 // their streams were reset count against the stream limit; past four times the limit the

@@ -144,10 +144,3 @@ func (s *Server) Shutdown() {
 		c.goAwayGraceful()
 	}
 }
-
-// Reset undoes Shutdown so the Server serves again (a listener restarted after Stop).
-func (s *Server) Reset() {
-	s.mu.Lock()
-	s.shutdown = false
-	s.mu.Unlock()
-}
