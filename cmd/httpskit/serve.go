@@ -35,6 +35,8 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	metricsAddr                               string        // --metrics-addr
+	metricsPublic                             bool          // --metrics-public
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -56,6 +58,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) over plain HTTP on this loopback HOST:PORT (off by default)")
+	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	fs.Var(&frugal, "frugal", frugalUsage)
 	if err := frugal.fromEnv(); err != nil {
@@ -78,6 +82,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if _, err := checkDebugAddr(f.debugAddr); err != nil {
 			return err
 		}
+	}
+	if f.metricsAddr != "" {
+		if f.metricsAddr, err = checkMetricsAddr(f.metricsAddr, f.metricsPublic); err != nil {
+			return err
+		}
+	} else if f.metricsPublic {
+		return usagef("--metrics-public goes with --metrics-addr")
 	}
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
@@ -111,6 +122,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var met *sideServer
+	if f.metricsAddr != "" {
+		if met, err = startMetrics(f.metricsAddr, s); err != nil {
+			return err
+		}
+		defer met.Close()
+	}
 	var dbg *debugServer
 	if f.debugAddr != "" {
 		if dbg, err = startDebug(f.debugAddr, s); err != nil {
@@ -129,6 +147,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "serving %s\n", what)
 	if dbg != nil {
 		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
+	}
+	if met != nil {
+		fmt.Fprintf(stdout, "metrics %s/metrics\n", met.URL())
 	}
 	// SIGHUP reloads the certificates; it is caught from before the URL is printed.
 	hup := make(chan os.Signal, 1)
