@@ -110,8 +110,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	dev := &devCert{root: f.caRoot}
 	what := f.config
+	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
-		err = configureFromFile(s, f.config, dev)
+		plain, err = configureFromFile(s, f.config, dev)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
@@ -155,7 +156,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	printServing(stdout, s, dev)
+	printServing(stdout, s, dev, plain)
 	reloadOnHangup(ctx, s, hup, dev, stdout, stderr) // returns when ctx ends
 	fmt.Fprintf(stdout, "stopping: no new connections; waiting up to %s for requests in flight (Ctrl-C again to quit now)\n", f.grace)
 	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
@@ -213,38 +214,39 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 			hp = server.RandomPort
 		}
 		limits.Port = hp
-		if _, err := s.AddHTTPServer(limits); err != nil {
+		hl, err := s.AddHTTPServer(limits)
+		if err != nil {
 			return err
 		}
-		// Plain HTTP only redirects to the HTTPS listener.
-		if err := s.RouteFunc("*", "*", httpsRedirect(tl)); err != nil {
-			return err
-		}
+		redirectToTLS(hl, tl) // plain HTTP only redirects to the HTTPS listener
 	}
 	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden})
 }
 
-// httpsRedirect sends requests that arrived over plain HTTP to the same path on tl.
-func httpsRedirect(tl *server.Listener) server.HandlerFunc {
-	return func(_ string, req *server.Request, res *server.Response) error {
-		if req.Original().TLS != nil {
-			return nil
-		}
-		host, _, err := net.SplitHostPort(req.Original().Host)
+// redirectToTLS makes hl, a plain-HTTP listener, answer every request with a redirect to the
+// same path on tl (308, so the method and body are kept), skipping the routes.
+func redirectToTLS(hl, tl *server.Listener) {
+	hl.Original().Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {
 			host = tl.Host()
 		}
-		to := "https://" + net.JoinHostPort(host, strconv.Itoa(tl.Port())) + req.Original().URL.RequestURI()
-		res.SetHeader("Location", to)
-		return res.WriteText(http.StatusPermanentRedirect, "Use HTTPS: "+to+"\n", nil)
-	}
+		to := "https://" + net.JoinHostPort(host, strconv.Itoa(tl.Port())) + r.URL.RequestURI()
+		w.Header().Set("Location", to)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusPermanentRedirect)
+		io.WriteString(w, "Use HTTPS: "+to+"\n")
+	})
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert) error {
+func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*server.Listener]string, err error) {
 	site, err := siteconfig.Load(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var tl *server.Listener         // the first TLS listener: where http listeners redirect
+	var redirect []*server.Listener // http listeners that redirect to it
+	plain = map[*server.Listener]string{}
 	for i, l := range site.Listeners {
 		hc := server.HTTPConfig{
 			Host: l.Host, Port: l.Port,
@@ -254,14 +256,20 @@ func configureFromFile(s *server.Server, name string, dev *devCert) error {
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 		}
 		if l.Kind == "http" {
-			if _, err := s.AddHTTPServer(hc); err != nil {
-				return fmt.Errorf("config listeners[%d]: %w", i, err)
+			hl, err := s.AddHTTPServer(hc)
+			if err != nil {
+				return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+			}
+			if l.RedirectToHTTPS != nil && !*l.RedirectToHTTPS {
+				plain[hl] = fmt.Sprintf(`listeners[%d] has "redirectToHTTPS": false`, i)
+			} else {
+				redirect = append(redirect, hl)
 			}
 			continue
 		}
 		tc := server.HTTPSConfig{HTTPConfig: hc}
 		if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
-			return fmt.Errorf("config listeners[%d]: %w", i, err)
+			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
 		}
 		if l.ClientCA != "" {
 			tc.CA, tc.ClientAuth = l.ClientCA, tls.RequireAndVerifyClientCert
@@ -270,9 +278,20 @@ func configureFromFile(s *server.Server, name string, dev *devCert) error {
 		if l.Kind == "http2" {
 			add = s.AddHTTP2Server
 		}
-		if _, err := add(tc); err != nil {
-			return fmt.Errorf("config listeners[%d]: %w", i, err)
+		added, err := add(tc)
+		if err != nil {
+			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
 		}
+		if tl == nil {
+			tl = added
+		}
+	}
+	for _, hl := range redirect {
+		if tl == nil {
+			plain[hl] = "the config has no https or http2 listener to redirect to"
+			continue
+		}
+		redirectToTLS(hl, tl)
 	}
 	for i, r := range site.Routes {
 		method := r.Method
@@ -292,10 +311,10 @@ func configureFromFile(s *server.Server, name string, dev *devCert) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("config routes[%d]: %w", i, err)
+			return nil, fmt.Errorf("config routes[%d]: %w", i, err)
 		}
 	}
-	return nil
+	return plain, nil
 }
 
 // devCert supplies certificates from the development CA, loading it on first use.
@@ -338,7 +357,9 @@ func (d *devCert) fill(hc *server.HTTPSConfig, cert, key, host string) error {
 	return nil
 }
 
-func printServing(w io.Writer, s *server.Server, dev *devCert) {
+// printServing prints the URL of each listener, then the CA to trust. plain gives why an
+// http listener serves the site over plain HTTP instead of redirecting to HTTPS.
+func printServing(w io.Writer, s *server.Server, dev *devCert, plain map[*server.Listener]string) {
 	var first string
 	for _, l := range s.Servers() {
 		u := l.URL() + "/"
@@ -350,6 +371,9 @@ func printServing(w io.Writer, s *server.Server, dev *devCert) {
 			first = u
 		}
 		fmt.Fprintf(w, "%-6s %s\n", l.Kind(), u)
+		if why, ok := plain[l]; ok {
+			fmt.Fprintf(w, "       serves the site over plain HTTP, not redirected to HTTPS: %s\n", why)
+		}
 	}
 	if dev.ca != nil {
 		if dev.made {
