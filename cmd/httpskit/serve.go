@@ -37,6 +37,7 @@ type serveFlags struct {
 	debugAddr                                 string        // --debug-addr
 	metricsAddr                               string        // --metrics-addr
 	metricsPublic                             bool          // --metrics-public
+	names                                     nameList      // --name (lan.go)
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -50,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.key, "key", "", "private key PEM file for --cert")
 	fs.StringVar(&f.clientCA, "client-ca", "", "require client certificates signed by this CA (PEM file; reloaded when it changes and on SIGHUP)")
 	fs.StringVar(&f.config, "config", "", "JSON file describing listeners and routes (see docs)")
+	fs.Var(&f.names, "name", "more host names or IP addresses for the development certificate, comma-separated or repeated (with --host 0.0.0.0 or ::, each interface address and the host name are in it already)")
 	fs.StringVar(&f.caRoot, "ca-root", "", "development CA directory (default $HTTPSKIT_CAROOT or the user config dir)")
 	fs.BoolVar(&f.listing, "listing", true, "list directories that have no index.html")
 	fs.BoolVar(&f.hidden, "hidden", false, "serve dotfiles (hidden by default, except .well-known)")
@@ -108,7 +110,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	dev := &devCert{root: f.caRoot}
+	dev := &devCert{root: f.caRoot, names: f.names}
 	what := f.config
 	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
@@ -319,9 +321,10 @@ func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*
 
 // devCert supplies certificates from the development CA, loading it on first use.
 type devCert struct {
-	root string
-	ca   *certs.CA
-	made bool // this run created the CA
+	root  string
+	names []string // --name: more hosts for every certificate
+	ca    *certs.CA
+	made  bool // this run created the CA
 }
 
 // fill sets the listener's certificate: the given files, or one issued by the development CA.
@@ -346,8 +349,10 @@ func (d *devCert) fill(hc *server.HTTPSConfig, cert, key, host string) error {
 		d.ca, d.made = ca, created
 	}
 	hosts := []string{"localhost", "127.0.0.1", "::1"}
-	if host != "" && !slices.Contains(hosts, host) && host != "0.0.0.0" && host != "::" {
-		hosts = append(hosts, host)
+	for _, h := range slices.Concat([]string{host}, lanHosts(host), d.names) {
+		if h != "" && !isWildcard(h) && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
 	}
 	c, k, err := d.ca.Issue(certs.LeafOptions{Hosts: hosts})
 	if err != nil {
@@ -363,14 +368,26 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, plain map[*server
 	var first string
 	for _, l := range s.Servers() {
 		u := l.URL() + "/"
-		if h := l.Host(); h == "0.0.0.0" || h == "::" {
-			// Every interface: show the name the development certificate is valid for.
-			u = strings.Replace(u, "://"+net.JoinHostPort(h, strconv.Itoa(l.Port())), "://"+net.JoinHostPort("localhost", strconv.Itoa(l.Port())), 1)
+		var more []string // every other URL that reaches a listener on every interface
+		if h := l.Host(); isWildcard(h) {
+			scheme, port := "https", strconv.Itoa(l.Port())
+			if l.TLSConfig() == nil {
+				scheme = "http"
+			}
+			u = scheme + "://" + net.JoinHostPort("localhost", port) + "/"
+			for _, m := range slices.Concat(lanHosts(h), dev.names) {
+				if m = scheme + "://" + net.JoinHostPort(strings.Trim(m, "[]"), port) + "/"; !slices.Contains(more, m) && m != u {
+					more = append(more, m)
+				}
+			}
 		}
 		if first == "" && l.Kind() != server.KindHTTP {
 			first = u
 		}
 		fmt.Fprintf(w, "%-6s %s\n", l.Kind(), u)
+		for _, m := range more {
+			fmt.Fprintf(w, "%-6s %s\n", "", m)
+		}
 		if why, ok := plain[l]; ok {
 			fmt.Fprintf(w, "       serves the site over plain HTTP, not redirected to HTTPS: %s\n", why)
 		}
