@@ -53,6 +53,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.config, "config", "", "JSON file describing listeners and routes (see docs)")
 	fs.Var(&f.names, "name", "more host names or IP addresses for the development certificate, comma-separated or repeated (with --host 0.0.0.0 or ::, each interface address and the host name are in it already)")
 	fs.StringVar(&f.caRoot, "ca-root", "", "development CA directory (default $HTTPSKIT_CAROOT or the user config dir)")
+	fs.Var(mkcertFlag{&f.caRoot}, "mkcert", "use mkcert's CA as the development CA: the folder of $CAROOT, else of \"mkcert -CAROOT\"")
 	fs.BoolVar(&f.listing, "listing", true, "list directories that have no index.html")
 	fs.BoolVar(&f.hidden, "hidden", false, "serve dotfiles (hidden by default, except .well-known)")
 	fs.IntVar(&f.maxConns, "max-conns", 0, fmt.Sprintf("most connections open at once per listener; past it the longest idle one is closed (0: %d; -1: no limit)", server.DefaultMaxConns))
