@@ -73,8 +73,7 @@ func startDebug(addr string, s *server.Server) (*debugServer, error) {
 
 // track counts the connections of hs through its ConnState hook, keeping any hook set before.
 func (d *debugServer) track(hs *http.Server) {
-	prev := hs.ConnState
-	hs.ConnState = func(c net.Conn, st http.ConnState) {
+	addConnState(hs, func(_ net.Conn, st http.ConnState) {
 		switch st {
 		case http.StateNew:
 			d.live.Add(1)
@@ -82,10 +81,7 @@ func (d *debugServer) track(hs *http.Server) {
 		case http.StateClosed, http.StateHijacked:
 			d.live.Add(-1)
 		}
-		if prev != nil {
-			prev(c, st)
-		}
-	}
+	})
 }
 
 // vars writes the expvar variables (as expvar.Handler does) and the "httpskit" object.

@@ -68,13 +68,18 @@ func startMetrics(addr string, s *server.Server) (*sideServer, error) {
 		hs := l.Original()
 		hs.Handler = c.Handler(hs.Handler)
 		hs.ErrorLog = c.ErrorLog(hs.ErrorLog)
-		prev := hs.ConnState
-		hs.ConnState = func(conn net.Conn, st http.ConnState) {
-			c.ConnState(conn, st)
-			if prev != nil {
-				prev(conn, st)
-			}
-		}
+		addConnState(hs, c.ConnState)
 	}
 	return side, nil
+}
+
+// addConnState makes hs call f on each connection state change, then any hook set before.
+func addConnState(hs *http.Server, f func(net.Conn, http.ConnState)) {
+	prev := hs.ConnState
+	hs.ConnState = func(conn net.Conn, st http.ConnState) {
+		f(conn, st)
+		if prev != nil {
+			prev(conn, st)
+		}
+	}
 }

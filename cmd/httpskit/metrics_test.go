@@ -40,11 +40,11 @@ func scrapeMetrics(t *testing.T, url string) ([]byte, map[string]float64) {
 	return body, got
 }
 
-// startServeMetrics runs serve with --metrics-addr on loopback and returns it with the
-// metrics URL it printed.
+// startServeMetrics runs serve with --metrics-addr on loopback, and a plain-HTTP listener
+// that redirects, and returns it with the metrics URL it printed.
 func startServeMetrics(t *testing.T) (*servedSite, string) {
 	t.Helper()
-	site := startServe(t, "--port", "0", "--host", "127.0.0.1", "--metrics-addr", "127.0.0.1:0",
+	site := startServe(t, "--port", "0", "--host", "127.0.0.1", "--http-port", "0", "--metrics-addr", "127.0.0.1:0",
 		"--ca-root", filepath.Join(t.TempDir(), "ca"), t.TempDir())
 	var url string
 	for _, line := range strings.Split(site.stdout.String(), "\n") {
@@ -74,6 +74,18 @@ func TestServeMetrics(t *testing.T) {
 			resp.Body.Close()
 		}
 	}
+	// The plain-HTTP listener's redirect: HTTP/1.1 3xx.
+	for _, u := range servedURLs(site.stdout.String()) {
+		if strings.HasPrefix(u, "http://") {
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := c.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			c.CloseIdleConnections()
+		}
+	}
 	// A client that does not trust the certificate: a failed handshake, logged by net/http
 	// before it closes the connection, so counted once we read EOF.
 	conn, err := tls.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(site.url, "https://"), "/"), &tls.Config{})
@@ -88,9 +100,10 @@ func TestServeMetrics(t *testing.T) {
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="4xx"}`: 1,
 		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 1,
 		`httpskit_http_requests_total{protocol="HTTP/2.0",code="4xx"}`: 1,
-		`httpskit_http_request_duration_seconds_count`:                 4,
+		`httpskit_http_requests_total{protocol="HTTP/1.1",code="3xx"}`: 1,
+		`httpskit_http_request_duration_seconds_count`:                 5,
 		`httpskit_tls_handshakes_total{type="full"}`:                   2,
-		`httpskit_connections_accepted_total`:                          3,
+		`httpskit_connections_accepted_total`:                          4,
 	} {
 		if g := got[series]; g != want {
 			t.Errorf("%s = %v, want %v", series, g, want)
