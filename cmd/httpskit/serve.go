@@ -44,7 +44,7 @@ type serveFlags struct {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f serveFlags
 	fs := newFlagSet("serve", "[flags] [DIR]", stderr)
-	fs.StringVar(&f.host, "host", server.DefaultHost, "interface to bind (0.0.0.0 for every interface)")
+	fs.StringVar(&f.host, "host", server.DefaultHost, "interface to bind (0.0.0.0 or :: for every interface: prints a URL for each address and the host name, all in the development certificate)")
 	fs.IntVar(&f.port, "port", server.DefaultPort, "HTTPS port (0 for any free port)")
 	fs.IntVar(&f.httpPort, "http-port", -1, "also listen for plain HTTP on this port, redirecting to HTTPS (0 for any free port; -1: off)")
 	fs.StringVar(&f.cert, "cert", "", "certificate PEM file (default: issued by the development CA); reloaded when it changes and on SIGHUP")

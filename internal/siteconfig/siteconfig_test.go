@@ -98,6 +98,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"listeners":[{"kind":"https","port":7443}],"routes":[{"path":"/","serve":"x"}]}`))
 	f.Add([]byte(`{"listeners":[{"kind":"http","idleTimeout":"5s"}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte("{\"listeners\":[{\"kind\":\"http\",\n\"prot\":1}],\"routez\":[]}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := Parse(b)
 		if err != nil {
