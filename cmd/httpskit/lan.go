@@ -14,9 +14,27 @@ import (
 
 // Where LAN addresses and the host name come from; tests replace them.
 var (
-	interfaceAddrs = net.InterfaceAddrs
+	interfaceAddrs = upInterfaceAddrs
 	hostname       = os.Hostname
 )
+
+// upInterfaceAddrs returns the addresses of the network interfaces that are up.
+func upInterfaceAddrs() ([]net.Addr, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []net.Addr
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp == 0 {
+			continue
+		}
+		if addrs, err := i.Addrs(); err == nil {
+			out = append(out, addrs...)
+		}
+	}
+	return out, nil
+}
 
 // nameList is the value of a repeatable flag that also takes comma-separated lists (--name).
 type nameList []string

@@ -124,3 +124,17 @@ func TestServeNameOnLocalhost(t *testing.T) {
 		t.Errorf("certificate hosts %q, want dev.test beside localhost", hosts)
 	}
 }
+
+// TestUpInterfaceAddrs: the real interface list holds the loopback addresses of an up lo.
+func TestUpInterfaceAddrs(t *testing.T) {
+	addrs, err := upInterfaceAddrs()
+	if err != nil {
+		t.Skipf("no interface list here: %v", err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+			return
+		}
+	}
+	t.Errorf("upInterfaceAddrs() = %v, want 127.0.0.1 among them", addrs)
+}
