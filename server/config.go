@@ -126,8 +126,14 @@ type HTTPSConfig struct {
 	// site share: TLS session-ticket keys and, with ACME, the account, certificates and
 	// order locks. Give every instance behind one load balancer the same Storage (a
 	// storage/redisstore.Store) and a client resumes its TLS session on any of them. Nil
-	// means session-ticket keys live in this process only.
+	// means session-ticket keys live in this process only, and ACME state in
+	// DefaultStorage (a directory in the user's config directory).
 	Storage storage.Storage
+
+	// ACME, when set, obtains and renews the certificate from an ACME certificate authority
+	// (Let's Encrypt by default) for ACME.Domains, kept in Storage; see ACMEConfig. Set no
+	// certificate or key with it. Nil means the certificate comes from the fields above.
+	ACME *ACMEConfig
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites

@@ -38,6 +38,7 @@ type serveFlags struct {
 	metricsAddr                               string        // --metrics-addr
 	metricsPublic                             bool          // --metrics-public
 	names                                     nameList      // --name (lan.go)
+	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -63,6 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) over plain HTTP on this loopback HOST:PORT (off by default)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
+	f.acme.register(fs)
 	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	fs.Var(&frugal, "frugal", frugalUsage)
 	if err := frugal.fromEnv(); err != nil {
@@ -74,6 +76,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(dirs) > 1 {
 		return usagef("serve takes at most one directory, got %d arguments", len(dirs))
+	}
+	if err := f.acme.check(fs, &f); err != nil {
+		return err
 	}
 	if (f.cert == "") != (f.key == "") {
 		return usagef("--cert and --key go together")
@@ -121,7 +126,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(dirs) == 1 {
 			what = dirs[0]
 		}
-		err = configureFromFlags(s, f, what, dev)
+		err = configureFromFlags(s, f, what, dev, stdout, stderr)
 	}
 	if err != nil {
 		return err
@@ -155,12 +160,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if met != nil {
 		fmt.Fprintf(stdout, "metrics %s/metrics\n", met.URL())
 	}
+	if f.acme.domain != "" {
+		if err := f.acme.print(stdout); err != nil {
+			return err
+		}
+	}
 	// SIGHUP reloads the certificates; it is caught from before the URL is printed.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	printServing(stdout, s, dev, plain)
-	reloadOnHangup(ctx, s, hup, dev, stdout, stderr) // returns when ctx ends
+	printServing(stdout, s, dev, f.acme.domains(), plain)
+	reloadOnHangup(ctx, s, hup, dev, f.acme.domain != "", stdout, stderr) // returns when ctx ends
 	fmt.Fprintf(stdout, "stopping: no new connections; waiting up to %s for requests in flight (Ctrl-C again to quit now)\n", f.grace)
 	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
 	defer cancel()
@@ -185,7 +195,7 @@ func isSet(fs *flag.FlagSet, names ...string) bool {
 	return found
 }
 
-func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert) error {
+func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, stdout, stderr io.Writer) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -200,7 +210,9 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	hc := server.HTTPSConfig{HTTPConfig: limits}
 	hc.Port = port
-	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
+	if f.acme.domain != "" {
+		hc.ACME = f.acme.config(stdout, stderr)
+	} else if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
 		return err
 	}
 	if f.clientCA != "" {
@@ -217,29 +229,56 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 			hp = server.RandomPort
 		}
 		limits.Port = hp
-		hl, err := s.AddHTTPServer(limits)
-		if err != nil {
+		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}
-		redirectToTLS(hl, tl) // plain HTTP only redirects to the HTTPS listener
+		// Plain HTTP only redirects to the HTTPS listener.
+		if err := s.RouteFunc("*", "*", httpsRedirect(tl, nil)); err != nil {
+			return err
+		}
 	}
 	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden})
 }
 
-// redirectToTLS makes hl, a plain-HTTP listener, answer every request with a redirect to the
-// same path on tl (308, so the method and body are kept), skipping the routes.
-func redirectToTLS(hl, tl *server.Listener) {
-	hl.Original().Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// httpsRedirect is a route that sends a request that arrived over plain HTTP to the same path
+// on tl (308, so the method and body are kept). With from given, only requests that arrived
+// on one of those listeners (by local port) are redirected, and the others go on to the next
+// routes. Being a route, it runs after the server has answered ACME HTTP-01 challenges.
+func httpsRedirect(tl *server.Listener, from []*server.Listener) server.HandlerFunc {
+	return func(_ string, req *server.Request, res *server.Response) error {
+		r := req.Original()
+		if r.TLS != nil || from != nil && !arrivedOn(r, from) {
+			return nil
+		}
 		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {
 			host = tl.Host()
 		}
-		to := "https://" + net.JoinHostPort(host, strconv.Itoa(tl.Port())) + r.URL.RequestURI()
-		w.Header().Set("Location", to)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusPermanentRedirect)
-		io.WriteString(w, "Use HTTPS: "+to+"\n")
-	})
+		hostPort := net.JoinHostPort(host, strconv.Itoa(tl.Port()))
+		if tl.Port() == 443 {
+			hostPort = host
+			if strings.Contains(host, ":") {
+				hostPort = "[" + host + "]"
+			}
+		}
+		to := "https://" + hostPort + r.URL.RequestURI()
+		res.SetHeader("Location", to)
+		return res.WriteText(http.StatusPermanentRedirect, "Use HTTPS: "+to+"\n", nil)
+	}
+}
+
+// arrivedOn reports whether r came through one of the listeners ls, by its local port.
+func arrivedOn(r *http.Request, ls []*server.Listener) bool {
+	a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	for _, l := range ls {
+		if l.Port() == a.Port {
+			return true
+		}
+	}
+	return false
 }
 
 func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*server.Listener]string, err error) {
@@ -289,12 +328,14 @@ func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*
 			tl = added
 		}
 	}
-	for _, hl := range redirect {
-		if tl == nil {
+	if tl == nil {
+		for _, hl := range redirect {
 			plain[hl] = "the config has no https or http2 listener to redirect to"
-			continue
 		}
-		redirectToTLS(hl, tl)
+	} else if len(redirect) > 0 {
+		if err := s.RouteFunc("*", "*", httpsRedirect(tl, redirect)); err != nil {
+			return nil, err
+		}
 	}
 	for i, r := range site.Routes {
 		method := r.Method
@@ -363,9 +404,15 @@ func (d *devCert) fill(hc *server.HTTPSConfig, cert, key, host string) error {
 	return nil
 }
 
-// printServing prints the URL of each listener, then the CA to trust. plain gives why an
-// http listener serves the site over plain HTTP instead of redirecting to HTTPS.
-func printServing(w io.Writer, s *server.Server, dev *devCert, plain map[*server.Listener]string) {
+// printServing prints the URL of each listener, then the CA to trust. domains are the ACME
+// names, if any. A listener on every interface gets a URL for each LAN address and host name
+// (lan.go) and each --name, or for each other ACME name. plain gives why an http listener
+// serves the site over plain HTTP instead of redirecting to HTTPS.
+func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string, plain map[*server.Listener]string) {
+	name := "localhost" // the name the development certificate is valid for
+	if len(domains) > 0 {
+		name = domains[0]
+	}
 	var first string
 	for _, l := range s.Servers() {
 		u := l.URL() + "/"
@@ -375,8 +422,12 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, plain map[*server
 			if l.TLSConfig() == nil {
 				scheme = "http"
 			}
-			u = scheme + "://" + net.JoinHostPort("localhost", port) + "/"
-			for _, m := range slices.Concat(lanHosts(h), dev.names) {
+			u = scheme + "://" + net.JoinHostPort(name, port) + "/"
+			others := slices.Concat(lanHosts(h), dev.names)
+			if len(domains) > 0 {
+				others = domains[1:]
+			}
+			for _, m := range others {
 				if m = scheme + "://" + net.JoinHostPort(strings.Trim(m, "[]"), port) + "/"; !slices.Contains(more, m) && m != u {
 					more = append(more, m)
 				}
@@ -406,9 +457,10 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, plain map[*server
 }
 
 // reloadOnHangup reloads the certificate, key and client CA files of every TLS listener of s
-// on each signal from hup, until ctx ends. It says what it did on stdout, and a failure on
+// on each signal from hup, until ctx ends; with acme, the TLS listeners renew their own
+// certificates and it only says what they serve. It says what it did on stdout, and a failure on
 // stderr: that listener keeps serving its previous certificate.
-func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, stdout, stderr io.Writer) {
+func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, acme bool, stdout, stderr io.Writer) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -427,6 +479,14 @@ func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal,
 				continue
 			}
 			leaf := l.Certificate()
+			if acme {
+				state := "has no certificate yet"
+				if leaf != nil {
+					state = fmt.Sprintf("serves serial %s, valid until %s", leaf.SerialNumber.Text(16), leaf.NotAfter.UTC().Format(time.RFC3339))
+				}
+				fmt.Fprintf(stdout, "SIGHUP: %s gets its certificate from ACME and renews it itself; it %s\n", name, state)
+				continue
+			}
 			// A listener whose pair comes from files hands it out with GetCertificate.
 			if tc.GetCertificate != nil {
 				ca := ""
