@@ -30,8 +30,9 @@ const (
 	maxQueuedControl = 10000
 	// closeWriteTimeout bounds the final write of a closing connection (its GOAWAY).
 	closeWriteTimeout = time.Second
-	// maxKeptBuffer is the largest write buffer kept between writes.
-	maxKeptBuffer = 64 << 10
+	// maxKeptBuffer is the largest write buffer an idle connection keeps; a busy one keeps
+	// its two buffers (up to a little over highWater each) from batch to batch.
+	maxKeptBuffer = 16 << 10
 )
 
 var (
@@ -532,6 +533,15 @@ func (c *conn) writeLoop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
+		if len(c.out) == 0 && !c.closing {
+			// Going idle: keep no large buffer (an idle connection holds little memory).
+			if cap(buf) > maxKeptBuffer {
+				buf = nil
+			}
+			if cap(c.out) > maxKeptBuffer {
+				c.out = nil
+			}
+		}
 		for len(c.out) == 0 && !c.closing {
 			c.writerIdle = true
 			c.wcond.Wait()
@@ -560,9 +570,6 @@ func (c *conn) writeLoop() {
 			}
 		}
 		_, err := c.nc.Write(buf)
-		if cap(buf) > maxKeptBuffer {
-			buf = nil
-		}
 		c.mu.Lock()
 		if err != nil {
 			c.out = c.out[:0]

@@ -128,6 +128,11 @@ func httpDate() string {
 // allow; the rest waits in st.pending for fillLocked.
 func (c *conn) queueDataLocked(st *stream, p []byte, end bool, trailers http.Header) {
 	if st.inPend {
+		if st.poff > 0 && len(st.pending)+len(p) > cap(st.pending) {
+			// Reuse the part fillLocked has sent rather than grow past it.
+			n := copy(st.pending, st.pending[st.poff:])
+			st.pending, st.poff = st.pending[:n], 0
+		}
 		st.pending = append(st.pending, p...)
 		st.pendingEnd = end
 		st.trailers = trailers
