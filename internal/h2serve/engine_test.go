@@ -123,3 +123,42 @@ func TestSettingsAckBeforeData(t *testing.T) {
 		t.Errorf("frames after SETTINGS_INITIAL_WINDOW_SIZE 0 -> 1: %v, want [ack data(1)]", order)
 	}
 }
+
+// TestConcurrentDownloadsSmallWindows: parallel responses on one connection whose client
+// grants small windows arrive whole and in order (data waits in pending, fillLocked shares
+// the connection window).
+func TestConcurrentDownloadsSmallWindows(t *testing.T) {
+	body := func(i int) []byte { return bytes.Repeat([]byte{byte('a' + i)}, 1<<20+i*1000) }
+	ts := startServer(t, Config{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(r.URL.Path[1] - '0')
+		b := body(i)
+		for len(b) > 0 { // odd-sized writes
+			n := min(len(b), 7000+i*1000)
+			w.Write(b[:n])
+			b = b[n:]
+		}
+	}))
+	c := ts.client()
+	c.Transport.(*http.Transport).HTTP2 = &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 10, MaxReceiveBufferPerStream: 64 << 10}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			resp, err := c.Get(ts.url(fmt.Sprintf("/%d", i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			got, err := io.ReadAll(resp.Body)
+			if err == nil && !bytes.Equal(got, body(i)) {
+				err = fmt.Errorf("stream %d: %d bytes, not the body (%d)", i, len(got), len(body(i)))
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
