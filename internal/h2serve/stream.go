@@ -207,6 +207,10 @@ func (c *conn) processData(f *http2.DataFrame) error {
 		} else {
 			if st.boff == len(st.body) {
 				st.body, st.boff = st.body[:0], 0
+			} else if st.boff > 0 && len(st.body)+len(data) > cap(st.body) {
+				// Reuse the part the handler has read rather than grow past it.
+				n := copy(st.body, st.body[st.boff:])
+				st.body, st.boff = st.body[:n], 0
 			}
 			st.body = append(st.body, data...)
 			st.cond.Broadcast()
