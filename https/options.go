@@ -87,6 +87,16 @@ type Options struct {
 	// is a setting of the connection: kept-alive connections are shared
 	// only between requests whose setting resolves the same way.
 	Memory Memory
+	// ServerName, if set, replaces Host as the name sent in TLS SNI and the
+	// name the server's certificate must be valid for: for a server reached
+	// by an address its certificate does not name (an IP address, an
+	// internal alias). The Host header and the URL keep Host. Zero means
+	// Host. It is a setting of the connection: kept-alive connections are
+	// shared only between requests with the same ServerName.
+	ServerName string
+	// Agent holds the connection pool, its limits, the proxy settings and
+	// the caches this request uses. Nil means DefaultAgent.
+	Agent *Agent
 }
 
 // DefaultMaxHeaderBytes is the bound on a response's header section when
@@ -109,6 +119,7 @@ type plan struct {
 	maxHeader     int64 // bound on the response header section, resolved
 	maxBody       int64 // bound on the response body; 0: none
 	memory        Memory
+	serverName    string // Options.ServerName, checked
 	tls           tlsSettings
 }
 
@@ -120,11 +131,15 @@ func invalid(method, u string, format string, args ...any) error {
 // reports is an *Error of kind ErrInvalidRequest (wrapping a *certs.Error for
 // CA, Cert and Key problems).
 //
-// Plans of recent Options are reused: a program sending many requests with the
-// same Options checks them, parses the path and builds the header once. The
-// TLS options are loaded for every request (files are read again).
+// Plans of recent Options are reused (the agent remembers them): a program
+// sending many requests with the same Options checks them, parses the path
+// and builds the header once. A plan's URL and header are shared by the
+// requests made from it: nothing modifies them (RoundTrip only reads its
+// request). The TLS options are loaded for every request (files are read
+// again).
 func newPlan(opts Options) (plan, error) {
-	p, ok := recentPlans.find(func(k *Options) bool { return sameRequest(k, &opts) })
+	a := agentOf(&opts)
+	p, ok := a.plans.find(func(k *Options) bool { return sameRequest(k, &opts) })
 	if !ok {
 		var err error
 		if p, err = buildPlan(opts); err != nil {
@@ -132,27 +147,23 @@ func newPlan(opts Options) (plan, error) {
 		}
 		key := opts
 		key.Headers = opts.Headers.Clone() // the caller may change its map later
-		recentPlans.add(key, p)
+		a.plans.add(key, p)
 	}
 	var err error
-	p.tls, err = loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
+	p.tls, err = a.loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
 	if err != nil {
 		return plan{}, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
 	}
 	return p, nil
 }
 
-// recentPlans holds the plans, without their TLS settings, of the last few
-// distinct Options. A plan's URL and header are shared by the requests made
-// from it: nothing modifies them (RoundTrip only reads its request).
-var recentPlans recent[Options, plan]
-
 // sameRequest reports whether a and b describe the same request, TLS options
 // aside.
 func sameRequest(a, b *Options) bool {
 	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
 		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) ||
-		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory {
+		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory ||
+		a.ServerName != b.ServerName {
 		return false
 	}
 	for name, av := range a.Headers {
@@ -271,6 +282,13 @@ func buildPlan(opts Options) (plan, error) {
 		return plan{}, invalid(p.method, p.urlString, "memory %v is not MemoryAuto, MemoryFast or MemoryFrugal", opts.Memory)
 	}
 	p.memory = opts.Memory
+	if opts.ServerName != "" {
+		name, err := checkHost(opts.ServerName)
+		if err != nil {
+			return plan{}, invalid(p.method, p.urlString, "server name: %v", err)
+		}
+		p.serverName = name
+	}
 
 	return p, nil
 }

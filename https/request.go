@@ -71,7 +71,10 @@ type ClientRequest struct {
 // at once with a Content-Length header, else at the first Write or at End.
 // The caller must call End (Get does), then read the response body (Read
 // or OnData) or Close it, or call Abort; otherwise the connection stays
-// busy. Cancelling ctx aborts the request exactly like Abort.
+// busy. Cancelling ctx aborts the request exactly like Abort ('close', no
+// 'error'); the error that Response, Read and Write then return keeps why:
+// of kind ErrTimeout for a deadline, ErrAborted for a cancellation, and
+// errors.Is matches it with context.DeadlineExceeded or context.Canceled.
 func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage)) (*ClientRequest, error) {
 	p, err := newPlan(opts)
 	if err != nil {
@@ -79,7 +82,7 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	}
 	r := &ClientRequest{
 		plan:      p,
-		transport: transportFor(p.tls, p.maxHeader, p.memory.frugal()),
+		transport: agentOf(&opts).transportFor(&p),
 		respDone:  make(chan struct{}),
 	}
 	parent := ctx // for its values: its cancellation is Abort, below
@@ -92,12 +95,12 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 		r.OnResponse(onResponse)
 	}
 	if ctx.Err() != nil {
-		r.Abort()
+		r.abortBy(ctx)
 		return r, nil
 	}
 	var stop func() bool
 	if ctx.Done() != nil { // context.Background and its like never cancel
-		stop = context.AfterFunc(ctx, r.Abort)
+		stop = context.AfterFunc(ctx, func() { r.abortBy(ctx) })
 	}
 	r.l.mu.Lock()
 	if r.closed {
@@ -261,14 +264,29 @@ func (r *ClientRequest) End(data ...[]byte) error {
 // response (if any) stops, and the request ends with 'close' and no
 // 'error'. Aborted then reports the time. Abort after the request's close
 // does nothing.
-func (r *ClientRequest) Abort() {
+func (r *ClientRequest) Abort() { r.abort(r.errorOf(ErrAborted, nil)) }
+
+// abortBy aborts the request because ctx is done: Abort, with an error that
+// keeps what ended ctx. A deadline is of kind ErrTimeout, a cancellation of
+// kind ErrAborted, and either matches ctx.Err() (context.DeadlineExceeded,
+// context.Canceled) with errors.Is.
+func (r *ClientRequest) abortBy(ctx context.Context) {
+	kind := ErrAborted
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		kind = ErrTimeout
+	}
+	r.abort(r.errorOf(kind, ctx.Err()))
+}
+
+// abort is Abort with err as the error later calls return.
+func (r *ClientRequest) abort(err *Error) {
 	r.l.mu.Lock()
 	if r.closed {
 		r.l.mu.Unlock()
 		return
 	}
 	r.abortedAt = time.Now()
-	r.err = r.errorOf(ErrAborted, nil)
+	r.err = err
 	r.terminateUnlock(nil, false)
 }
 
