@@ -31,9 +31,8 @@ type IncomingMessage struct {
 
 	req    *ClientRequest
 	body   io.ReadCloser
-	length int64      // the declared Content-Length; -1: unknown
 	readMu sync.Mutex // serialises body reads
-	got    int64      // body bytes read so far; guarded by readMu
+	bound  bodyBound  // guarded by readMu
 
 	// Guarded by req.l.mu.
 	flowing bool
@@ -168,30 +167,46 @@ func (m *IncomingMessage) pump() {
 	}
 }
 
-// readBody reads the body into p, enforcing the plan's MaxBodyBytes: it
-// never returns more than the bound in all, and returns an *Error of kind
-// ErrBodyTooLarge as soon as the body proves longer (one byte more, or a
-// Content-Length above the bound). m.readMu must be held.
+// readBody reads the body into p, enforcing the plan's MaxBodyBytes (see
+// bodyBound). m.readMu must be held.
 func (m *IncomingMessage) readBody(p []byte) (int, error) {
-	limit := m.req.plan.maxBody
-	if limit <= 0 {
-		return m.body.Read(p)
+	n, err, tooLarge := m.bound.read(m.body, p)
+	if tooLarge != nil {
+		return n, m.req.errorOf(ErrBodyTooLarge, tooLarge)
 	}
-	if m.length > limit {
-		return 0, m.req.errorOf(ErrBodyTooLarge,
-			fmt.Errorf("Content-Length %d exceeds MaxBodyBytes %d", m.length, limit))
+	return n, err
+}
+
+// bodyBound enforces MaxBodyBytes on a response body: it never lets more
+// than limit bytes through in all, and says so as soon as the body proves
+// longer (one byte more, or a Content-Length above the bound).
+type bodyBound struct {
+	limit  int64 // 0: none
+	length int64 // the declared Content-Length; -1: unknown
+	got    int64 // bytes let through so far
+}
+
+// read reads body into p. tooLarge, when not nil, is the cause of an
+// ErrBodyTooLarge: the body is longer than the bound.
+func (b *bodyBound) read(body io.Reader, p []byte) (n int, err, tooLarge error) {
+	if b.limit <= 0 {
+		n, err = body.Read(p)
+		return n, err, nil
 	}
-	left := limit - m.got
+	if b.length > b.limit {
+		return 0, nil, fmt.Errorf("Content-Length %d exceeds MaxBodyBytes %d", b.length, b.limit)
+	}
+	left := b.limit - b.got
 	if int64(len(p))-1 > left {
 		p = p[:left+1] // one byte past the bound tells a longer body
 	}
-	n, err := m.body.Read(p)
+	n, err = body.Read(p)
 	if int64(n) > left {
-		m.got = limit
-		return int(left), m.req.errorOf(ErrBodyTooLarge, fmt.Errorf("body exceeds MaxBodyBytes %d", limit))
+		b.got = b.limit
+		return int(left), nil, fmt.Errorf("body exceeds MaxBodyBytes %d", b.limit)
 	}
-	m.got += int64(n)
-	return n, err
+	b.got += int64(n)
+	return n, err, nil
 }
 
 // complete fires 'end' and ends the request normally.

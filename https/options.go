@@ -269,6 +269,16 @@ func buildPlan(opts Options) (plan, error) {
 	if _, ok := p.header["User-Agent"]; !ok {
 		p.header["User-Agent"] = noUserAgent
 	}
+	if err := p.connSettings(&opts); err != nil {
+		return plan{}, invalid(p.method, p.urlString, "%v", err)
+	}
+	return p, nil
+}
+
+// connSettings checks and sets the settings of opts that are the
+// connection's and the response's, not the request's: bounds, memory, server
+// name.
+func (p *plan) connSettings(opts *Options) error {
 	switch {
 	case opts.MaxHeaderBytes == 0:
 		p.maxHeader = DefaultMaxHeaderBytes
@@ -279,18 +289,17 @@ func buildPlan(opts Options) (plan, error) {
 	}
 	p.maxBody = max(opts.MaxBodyBytes, 0)
 	if opts.Memory < MemoryAuto || opts.Memory > MemoryFrugal {
-		return plan{}, invalid(p.method, p.urlString, "memory %v is not MemoryAuto, MemoryFast or MemoryFrugal", opts.Memory)
+		return fmt.Errorf("memory %v is not MemoryAuto, MemoryFast or MemoryFrugal", opts.Memory)
 	}
 	p.memory = opts.Memory
 	if opts.ServerName != "" {
 		name, err := checkHost(opts.ServerName)
 		if err != nil {
-			return plan{}, invalid(p.method, p.urlString, "server name: %v", err)
+			return fmt.Errorf("server name: %v", err)
 		}
 		p.serverName = name
 	}
-
-	return p, nil
+	return nil
 }
 
 // checkHost checks host and returns it as it goes on the wire: without

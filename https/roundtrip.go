@@ -298,7 +298,7 @@ func newMessage(r *ClientRequest, resp *http.Response) *IncomingMessage {
 		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
-		length:        resp.ContentLength,
+		bound:         bodyBound{limit: r.plan.maxBody, length: resp.ContentLength},
 	}
 }
 
