@@ -49,20 +49,20 @@ type IncomingMessage struct {
 // aborted (ErrAborted).
 func (m *IncomingMessage) Read(p []byte) (int, error) {
 	r := m.req
-	r.l.mu.Lock()
-	switch {
-	case m.ended:
-		r.l.mu.Unlock()
-		return 0, io.EOF
-	case m.flowing:
-		r.l.mu.Unlock()
-		return 0, ErrFlowing
-	case r.closed:
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
+	var err error
+	r.holding(func() {
+		switch {
+		case m.ended:
+			err = io.EOF
+		case m.flowing:
+			err = ErrFlowing
+		case r.state == stateClosed:
+			err = r.terminalErrLocked()
+		}
+	})
+	if err != nil {
 		return 0, err
 	}
-	r.l.mu.Unlock()
 
 	m.readMu.Lock()
 	n, err := m.readBody(p)
@@ -84,13 +84,9 @@ func (m *IncomingMessage) Read(p []byte) (int, error) {
 // after the end it does nothing. It returns nil.
 func (m *IncomingMessage) Close() error {
 	r := m.req
-	r.l.mu.Lock()
-	if m.ended || r.closed {
-		r.l.mu.Unlock()
-		return nil
-	}
-	r.err = r.errorOf(ErrAborted, nil)
-	r.terminateUnlock(nil, false)
+	r.apply(r.locked(func() after {
+		return r.transitionLocked(move{to: stateClosed, err: r.errorOf(ErrAborted, nil)})
+	}))
 	return nil
 }
 
@@ -110,7 +106,7 @@ func (m *IncomingMessage) OnData(h func([]byte)) {
 	r.l.mu.Lock()
 	defer r.l.mu.Unlock()
 	m.data = append(m.data, h)
-	if !m.flowing && !m.ended && !r.closed {
+	if !m.flowing && !m.ended && r.state != stateClosed {
 		m.flowing = true
 		go m.pump()
 	}
@@ -149,12 +145,9 @@ func (m *IncomingMessage) pump() {
 			} else {
 				chunk = slices.Clone(buf[:n])
 			}
-			r.l.mu.Lock()
-			if r.closed {
-				r.l.mu.Unlock()
+			if !m.deliver(chunk) {
 				return
 			}
-			m.deliverUnlock(chunk)
 		}
 		switch {
 		case err == io.EOF:
@@ -212,42 +205,50 @@ func (b *bodyBound) read(body io.Reader, p []byte) (n int, err, tooLarge error) 
 // complete fires 'end' and ends the request normally.
 func (m *IncomingMessage) complete() {
 	r := m.req
-	r.l.mu.Lock()
-	if r.closed || m.ended {
-		r.l.mu.Unlock()
-		return
-	}
-	m.ended = true
-	m.endEv.fireLocked(&r.l, struct{}{})
-	r.terminateUnlock(nil, false)
+	r.apply(r.locked(func() after { return r.transitionLocked(move{to: stateClosed, end: true}) }))
 }
 
-// deliverUnlock calls the data handlers with chunk and returns once they
-// have. When the loop is idle, this goroutine runs them itself, as the loop;
-// otherwise they are queued behind the callbacks already waiting. r.l.mu
-// must be held; it is released.
-func (m *IncomingMessage) deliverUnlock(chunk []byte) {
+// deliver calls the data handlers with chunk and returns once they have, or
+// returns false at once if the request is closed. When the loop is idle,
+// this goroutine runs them itself, as the loop; otherwise they are queued
+// behind the callbacks already waiting.
+func (m *IncomingMessage) deliver(chunk []byte) bool {
 	r := m.req
-	if r.l.running {
-		delivered := make(chan struct{})
-		r.l.postLocked(func() {
-			defer close(delivered)
-			r.l.mu.Lock()
-			hs := m.data[:len(m.data):len(m.data)] // OnData only appends
-			r.l.mu.Unlock()
-			for _, h := range hs {
-				h(chunk)
-			}
-		})
-		r.l.mu.Unlock()
+	var (
+		closed    bool
+		hs        []func([]byte)
+		delivered chan struct{}
+	)
+	r.holding(func() {
+		switch {
+		case r.state == stateClosed:
+			closed = true
+		case r.l.running:
+			delivered = make(chan struct{})
+			done := delivered
+			r.l.postLocked(func() {
+				defer close(done)
+				var hs []func([]byte)
+				r.holding(func() { hs = m.data[:len(m.data):len(m.data)] }) // OnData only appends
+				for _, h := range hs {
+					h(chunk)
+				}
+			})
+		default:
+			hs = m.data[:len(m.data):len(m.data)]
+			r.l.running = true
+		}
+	})
+	switch {
+	case closed:
+		return false
+	case delivered != nil:
 		<-delivered
-		return
+		return true
 	}
-	hs := m.data[:len(m.data):len(m.data)]
-	r.l.running = true
-	r.l.mu.Unlock()
 	defer r.l.release()
 	for _, h := range hs {
 		h(chunk)
 	}
+	return true
 }

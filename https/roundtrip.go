@@ -13,22 +13,6 @@ import (
 	"time"
 )
 
-// startLocked starts the round trip, with a streamed body when withBody
-// (chunked unless the plan has a Content-Length) or none. l.mu must be held.
-func (r *ClientRequest) startLocked(withBody bool) {
-	r.started = true
-	var body io.ReadCloser = http.NoBody
-	cl := int64(0)
-	if withBody {
-		pr, pw := io.Pipe()
-		r.pw = pw
-		body = &activityReader{r: pr, t: &r.timer}
-		cl = r.plan.contentLength // -1: chunked
-	}
-	r.rtBody, r.rtLength = body, cl
-	go r.runRoundTrip()
-}
-
 // runRoundTrip runs the round trip unless Response already took it over.
 func (r *ClientRequest) runRoundTrip() {
 	if r.rtTaken.CompareAndSwap(false, true) {
@@ -39,28 +23,28 @@ func (r *ClientRequest) runRoundTrip() {
 // gotConn is the httptrace hook that fires 'socket'.
 func (r *ClientRequest) gotConn(info httptrace.GotConnInfo) {
 	r.timer.touch()
-	r.l.mu.Lock()
-	if !r.closed {
-		r.conn, r.connReused = info.Conn, info.Reused
-		r.socket.fireLocked(&r.l, info.Conn)
-	}
-	r.l.mu.Unlock()
+	r.holding(func() {
+		if r.state != stateClosed {
+			r.conn, r.connReused = info.Conn, info.Reused
+			r.socket.fireLocked(&r.l, info.Conn)
+		}
+	})
 }
 
 // wroteRequest is the httptrace hook that fires 'finish'. It may run more than
 // once (a request retried on a fresh connection).
 func (r *ClientRequest) wroteRequest(info httptrace.WroteRequestInfo) {
-	r.l.mu.Lock()
-	if info.Err == nil && !r.closed {
-		r.finish.fireLocked(&r.l, struct{}{})
-	}
-	if !r.wrote {
-		r.wrote = true
-		if r.wroteCh != nil {
-			close(r.wroteCh)
+	r.holding(func() {
+		if info.Err == nil && r.state != stateClosed {
+			r.finish.fireLocked(&r.l, struct{}{})
 		}
-	}
-	r.l.mu.Unlock()
+		if !r.wrote {
+			r.wrote = true
+			if r.wroteCh != nil {
+				close(r.wroteCh)
+			}
+		}
+	})
 }
 
 // roundTrip runs in its own goroutine for the life of the request headers.
@@ -89,13 +73,14 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 	}
 	r.timer.touch()
 	// 'finish' comes before 'response' even when the server answers early.
-	r.l.mu.Lock()
-	if r.wrote {
-		r.l.mu.Unlock()
-	} else {
-		wrote := make(chan struct{})
-		r.wroteCh = wrote
-		r.l.mu.Unlock()
+	var wrote chan struct{}
+	r.holding(func() {
+		if !r.wrote {
+			wrote = make(chan struct{})
+			r.wroteCh = wrote
+		}
+	})
+	if wrote != nil {
 		select {
 		case <-wrote:
 		case <-r.ctx.Done():
@@ -116,68 +101,21 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 			return
 		}
 	}
-	r.l.mu.Lock()
-	if r.closed {
-		r.l.mu.Unlock()
-		resp.Body.Close()
-		return
-	}
-	r.msg = msg
-	r.response.fireLocked(&r.l, msg)
-	r.respReady = true
-	close(r.respDone)
-	if !empty {
-		r.l.mu.Unlock()
-		return
-	}
-	msg.ended = true
-	msg.endEv.fireLocked(&r.l, struct{}{})
-	r.terminateUnlock(nil, false)
-}
-
-// terminateUnlock ends the life of the request: 'error' (when emit and err
-// is not nil), then the message's 'close', then 'close'. It records err as
-// the terminal error if there is none yet, unlocks l.mu, and then releases
-// the pipe, the response body, the timer and the context. l.mu must be held;
-// it is released.
-func (r *ClientRequest) terminateUnlock(err error, emit bool) {
-	if r.closed {
-		r.l.mu.Unlock()
-		return
-	}
-	r.closed = true
-	if err != nil && r.err == nil {
-		r.err = err
-	}
-	if err != nil && emit {
-		r.errEv.fireLocked(&r.l, err)
-	}
-	if r.msg != nil {
-		r.msg.closeEv.fireLocked(&r.l, struct{}{})
-	}
-	r.closeEv.fireLocked(&r.l, struct{}{})
-	if !r.respReady {
-		r.respReady = true
-		close(r.respDone)
-	}
-	pw, msg, stopCtx := r.pw, r.msg, r.stopCtx
-	cause := r.err
-	r.l.mu.Unlock()
-
-	r.timer.stop()
-	if stopCtx != nil {
-		stopCtx()
-	}
-	if pw != nil {
-		if cause == nil {
-			cause = r.errorOf(ErrWriteAfterEnd, errors.New("request complete"))
+	late := false
+	r.apply(r.locked(func() after {
+		if r.state == stateClosed {
+			late = true
+			return after{}
 		}
-		pw.CloseWithError(cause)
+		a := r.transitionLocked(move{to: stateReceiving, msg: msg})
+		if empty {
+			a = r.transitionLocked(move{to: stateClosed, end: true})
+		}
+		return a
+	}))
+	if late {
+		resp.Body.Close()
 	}
-	if msg != nil {
-		msg.body.Close()
-	}
-	r.cancel()
 }
 
 // fail ends the request with err (from net/http or a body read), wrapped in
@@ -199,14 +137,7 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 		}
 		e = r.errorOf(kind, err)
 	}
-	r.l.mu.Lock()
-	if r.closed {
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
-		return err
-	}
-	r.terminateUnlock(e, true)
-	return e
+	return r.closeWith(e, true)
 }
 
 // clientCertRefused reports whether err, a failure of the round trip, is
@@ -225,10 +156,12 @@ func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
 	if !r.certAsked.Load() || kind != nil && kind != ErrClosed {
 		return false
 	}
-	r.l.mu.Lock()
-	tc, ok := r.conn.(*tls.Conn)
-	reused := r.connReused
-	r.l.mu.Unlock()
+	var (
+		tc     *tls.Conn
+		ok     bool
+		reused bool
+	)
+	r.holding(func() { tc, ok = r.conn.(*tls.Conn); reused = r.connReused })
 	if !ok || reused {
 		return false
 	}
@@ -244,18 +177,17 @@ func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
 
 // timedOut runs when the inactivity timer expires.
 func (r *ClientRequest) timedOut(d time.Duration, cb func()) {
-	r.l.mu.Lock()
-	if r.closed || r.msg != nil && r.msg.ended {
-		r.l.mu.Unlock()
-		return
-	}
-	if cb != nil {
-		r.l.postLocked(cb)
-		r.l.mu.Unlock()
-		return
-	}
-	r.abortedAt = time.Now()
-	r.terminateUnlock(r.errorOf(ErrTimeout, fmt.Errorf("nothing moved for %v", d)), true)
+	r.apply(r.locked(func() after {
+		switch {
+		case r.state == stateClosed:
+		case cb != nil:
+			r.l.postLocked(cb)
+		default:
+			r.abortedAt = time.Now()
+			return r.transitionLocked(move{to: stateClosed, err: r.errorOf(ErrTimeout, fmt.Errorf("nothing moved for %v", d)), emit: true})
+		}
+		return after{}
+	}))
 }
 
 // terminalErrLocked is the error returned by calls made after the end.
