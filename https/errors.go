@@ -89,6 +89,10 @@ var (
 	// reached at all is ErrRefused, ErrDNS or ErrTimeout, as a server is,
 	// and the cause's text says "proxyconnect".
 	ErrProxy = errors.New("https: proxy refused the tunnel")
+	// ErrRedirect: Options.MaxRedirects is set and a redirect cannot be
+	// followed: one more than MaxRedirects, or a Location that is not a
+	// valid https:// URL (a redirect never downgrades to plain text).
+	ErrRedirect = errors.New("https: redirect not followed")
 	// ErrAborted: the request was aborted (Abort, context cancellation or
 	// IncomingMessage.Close) before it completed.
 	ErrAborted = errors.New("https: request aborted")

@@ -94,6 +94,18 @@ type Options struct {
 	// Host. It is a setting of the connection: kept-alive connections are
 	// shared only between requests with the same ServerName.
 	ServerName string
+	// MaxRedirects is how many redirects (301, 302, 303, 307, 308 with a
+	// Location) the request follows before its 'response'. Zero means none,
+	// the seed's behaviour: a redirect is the response. The rules are
+	// Redirect's: https:// only, 303 (and 301/302 after POST) becomes a GET
+	// without body, credentials and ServerName are not sent to another
+	// host. A redirect that would send the body again (307, 308) is not
+	// followed when the request has a body, which was streamed and is gone:
+	// it is the response then, as in net/http (Redirect lets a caller that
+	// keeps the body follow it). One redirect more than MaxRedirects, or a
+	// bad Location, fails the request with ErrRedirect. The response's URL
+	// is the last request's.
+	MaxRedirects int
 	// Agent holds the connection pool, its limits, the proxy settings and
 	// the caches this request uses. Nil means DefaultAgent.
 	Agent *Agent
@@ -163,7 +175,7 @@ func sameRequest(a, b *Options) bool {
 	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
 		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) ||
 		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory ||
-		a.ServerName != b.ServerName {
+		a.ServerName != b.ServerName || a.MaxRedirects != b.MaxRedirects {
 		return false
 	}
 	for name, av := range a.Headers {
@@ -268,6 +280,9 @@ func buildPlan(opts Options) (plan, error) {
 	}
 	if _, ok := p.header["User-Agent"]; !ok {
 		p.header["User-Agent"] = noUserAgent
+	}
+	if opts.MaxRedirects < 0 {
+		return plan{}, invalid(p.method, p.urlString, "MaxRedirects %d is negative", opts.MaxRedirects)
 	}
 	if err := p.connSettings(&opts); err != nil {
 		return plan{}, invalid(p.method, p.urlString, "%v", err)

@@ -37,6 +37,7 @@ type ClientRequest struct {
 	rtTaken   atomic.Bool   // the round trip is running (on its goroutine or in Response)
 	rtBody    io.ReadCloser // the round trip's body and length, set before it starts
 	rtLength  int64
+	follow    *Options // the request's Options when MaxRedirects > 0
 
 	// Guarded by l.mu.
 	state      state // see lifecycle.go
@@ -87,6 +88,10 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	parent := ctx // for its values: its cancellation is Abort, below
 	if ctx.Done() != nil {
 		parent = context.WithoutCancel(ctx)
+	}
+	if opts.MaxRedirects > 0 {
+		o := opts
+		r.follow = &o
 	}
 	r.ctx, r.cancel = context.WithCancel(parent)
 	r.timer.req = r

@@ -67,6 +67,10 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 	ctx := context.WithValue(r.ctx, certAskedKey{}, &r.certAsked)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &r.trace))
 	resp, err := r.transport.RoundTrip(req)
+	final := &r.plan
+	if err == nil && r.follow != nil {
+		resp, final, err = r.followRedirects(req, resp, cl != 0)
+	}
 	if err != nil {
 		r.fail(err, phaseRoundTrip)
 		return
@@ -89,8 +93,8 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		}
 	}
 
-	msg := newMessage(r, resp)
-	empty := resp.ContentLength == 0 || resp.Body == http.NoBody || r.plan.method == http.MethodHead ||
+	msg := newMessage(r, final, resp)
+	empty := resp.ContentLength == 0 || resp.Body == http.NoBody || final.method == http.MethodHead ||
 		resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified
 	if empty {
 		// Framing says there is no body: drain the (at once) EOF so the
@@ -218,19 +222,20 @@ func (a *activityReader) Read(p []byte) (int, error) {
 
 func (a *activityReader) Close() error { return a.r.Close() }
 
-// newMessage builds the IncomingMessage of resp.
-func newMessage(r *ClientRequest, resp *http.Response) *IncomingMessage {
+// newMessage builds the IncomingMessage of resp, the answer to the request
+// of plan p (r's own, or a redirect's).
+func newMessage(r *ClientRequest, p *plan, resp *http.Response) *IncomingMessage {
 	reason := strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))
 	return &IncomingMessage{
 		Headers:       resp.Header,
-		Method:        r.plan.method,
+		Method:        p.method,
 		StatusCode:    resp.StatusCode,
 		StatusMessage: strings.TrimSpace(reason),
-		URL:           r.plan.urlString,
+		URL:           p.urlString,
 		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
-		bound:         bodyBound{limit: r.plan.maxBody, length: resp.ContentLength},
+		bound:         bodyBound{limit: p.maxBody, length: resp.ContentLength},
 	}
 }
 
@@ -245,4 +250,41 @@ func httpVersion(major, minor int) string {
 		return "1.0"
 	}
 	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
+}
+
+// followRedirects follows the redirects of resp, the answer to req, as
+// Options.MaxRedirects says (the rules are Redirect's), and returns the last
+// response and the plan of its request. hadBody says req had a body, which
+// cannot be sent again.
+func (r *ClientRequest) followRedirects(req *http.Request, resp *http.Response, hadBody bool) (*http.Response, *plan, error) {
+	opts, p := *r.follow, &r.plan
+	for hops := 0; ; hops++ {
+		next, ok, err := Redirect(opts, resp.StatusCode, resp.Header.Get("Location"))
+		switch {
+		case err != nil:
+			resp.Body.Close()
+			return nil, nil, err
+		case !ok, hadBody && next.Method == opts.Method:
+			return resp, p, nil
+		case hops == opts.MaxRedirects:
+			resp.Body.Close()
+			return nil, nil, r.errorOf(ErrRedirect, fmt.Errorf("more than %d redirects (MaxRedirects)", opts.MaxRedirects))
+		}
+		np, err := newPlan(next)
+		if err != nil {
+			resp.Body.Close()
+			return nil, nil, r.errorOf(ErrRedirect, err)
+		}
+		// Read a little of the redirect's body, so its connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		r.timer.touch()
+		req = req.WithContext(req.Context()) // a shallow copy, with the same trace
+		req.Method, req.URL, req.Header, req.Host = np.method, np.url, np.header, np.host
+		req.Body, req.ContentLength = http.NoBody, 0
+		if resp, err = agentOf(&next).transportFor(&np).RoundTrip(req); err != nil {
+			return nil, nil, err
+		}
+		opts, p, hadBody = next, &np, false
+	}
 }
