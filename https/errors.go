@@ -186,6 +186,9 @@ func kindOf(err error, ph phase) error {
 			return k
 		}
 	}
+	if errors.Is(err, errCorrupt) {
+		return ErrMalformedResponse
+	}
 	var (
 		proxy    *ProxyError
 		unknown  x509.UnknownAuthorityError

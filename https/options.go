@@ -106,6 +106,16 @@ type Options struct {
 	// bad Location, fails the request with ErrRedirect. The response's URL
 	// is the last request's.
 	MaxRedirects int
+	// Decompress asks for a compressed response and decodes it: it sends
+	// "Accept-Encoding: gzip, zstd" unless Headers has an Accept-Encoding,
+	// and a response body encoded with gzip or zstd is delivered decoded,
+	// without its Content-Encoding and Content-Length headers (the length
+	// was the encoded one). Other encodings arrive as sent. MaxBodyBytes
+	// bounds the decoded bytes, so a small body that inflates hugely stops
+	// at the bound; broken encoded data is ErrMalformedResponse, a cut one
+	// ErrTruncated. Zero sends no Accept-Encoding and decodes nothing: the
+	// body arrives as the server sent it.
+	Decompress bool
 	// Agent holds the connection pool, its limits, the proxy settings and
 	// the caches this request uses. Nil means DefaultAgent.
 	Agent *Agent
@@ -132,6 +142,7 @@ type plan struct {
 	maxBody       int64 // bound on the response body; 0: none
 	memory        Memory
 	serverName    string // Options.ServerName, checked
+	decompress    bool   // Options.Decompress
 	tls           tlsSettings
 }
 
@@ -175,7 +186,7 @@ func sameRequest(a, b *Options) bool {
 	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
 		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) ||
 		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory ||
-		a.ServerName != b.ServerName || a.MaxRedirects != b.MaxRedirects {
+		a.ServerName != b.ServerName || a.MaxRedirects != b.MaxRedirects || a.Decompress != b.Decompress {
 		return false
 	}
 	for name, av := range a.Headers {
@@ -277,6 +288,12 @@ func buildPlan(opts Options) (plan, error) {
 			return plan{}, invalid(p.method, p.urlString, "%v", err)
 		}
 		p.header.Set("Authorization", a)
+	}
+	if opts.Decompress {
+		p.decompress = true
+		if _, ok := p.header["Accept-Encoding"]; !ok {
+			p.header["Accept-Encoding"] = acceptEncoding
+		}
 	}
 	if _, ok := p.header["User-Agent"]; !ok {
 		p.header["User-Agent"] = noUserAgent

@@ -93,9 +93,12 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		}
 	}
 
-	msg := newMessage(r, final, resp)
 	empty := resp.ContentLength == 0 || resp.Body == http.NoBody || final.method == http.MethodHead ||
 		resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified
+	if final.decompress && !empty {
+		decodeResponse(resp)
+	}
+	msg := newMessage(r, final, resp)
 	if empty {
 		// Framing says there is no body: drain the (at once) EOF so the
 		// connection goes back to the pool, and end the message now.

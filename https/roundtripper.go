@@ -17,7 +17,8 @@ import (
 //	client := &http.Client{Transport: rt}
 //
 // Of opts it uses CA, Cert, Key, InsecureSkipVerify, ServerName,
-// MaxHeaderBytes, MaxBodyBytes and Memory; the fields that describe one
+// MaxHeaderBytes, MaxBodyBytes, Memory and Decompress (for requests without
+// an Accept-Encoding of their own); the fields that describe one
 // request (Host, Port, Method, Path, Headers, Auth) are the *http.Request's
 // business and must be zero, and opts.Agent is ignored (the agent is a).
 // CA, Cert and Key are checked now (an *Error of kind ErrInvalidRequest
@@ -25,7 +26,8 @@ import (
 // as Request does.
 //
 // Requests are sent as given: no Host, User-Agent or Accept-Encoding is
-// added beyond what net/http adds, and bodies arrive as the server sent them.
+// added beyond what net/http adds (and Decompress), and bodies arrive as the
+// server sent them unless Decompress decoded them.
 // Redirects are for the http.Client to follow. https:// and http:// URLs are
 // accepted (http:// in plain text, for servers that redirect to https://).
 // Every error, from RoundTrip or from reading a response body, is an *Error
@@ -76,9 +78,19 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		err.(*Error).Op, err.(*Error).URL = req.Method, redactedURL(req)
 		return nil, err
 	}
+	decode := false
+	if rt.opts.Decompress && req.Header.Get("Accept-Encoding") == "" && req.Method != http.MethodHead {
+		// As net/http's own transport does: ask, and decode only what was asked for.
+		req = req.Clone(req.Context())
+		req.Header["Accept-Encoding"] = acceptEncoding
+		decode = true
+	}
 	resp, err := t.RoundTrip(req)
 	if err != nil {
 		return nil, rtError(req, err, phaseRoundTrip)
+	}
+	if decode && resp.ContentLength != 0 && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+		decodeResponse(resp)
 	}
 	resp.Body = &rtBody{req: req, body: resp.Body, bound: bodyBound{limit: rt.p.maxBody, length: resp.ContentLength}}
 	return resp, nil
