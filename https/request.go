@@ -32,7 +32,7 @@ type ClientRequest struct {
 	stopCtx   func() bool // stops the caller's context watch
 	timer     idleTimer
 	respDone  chan struct{} // closed on 'response' or on termination
-	certAsked atomic.Bool   // the server requested a client certificate
+	askCtx    certAskedCtx  // the round trip's context: ctx, and where the TLS config notes a certificate request
 	trace     httptrace.ClientTrace
 	rtTaken   atomic.Bool   // the round trip is running (on its goroutine or in Response)
 	rtBody    io.ReadCloser // the round trip's body and length, set before it starts

@@ -1,7 +1,6 @@
 package https
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -53,7 +52,7 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 	r.trace.WroteRequest = r.wroteRequest
 	// The plan belongs to this request alone, and RoundTrip does not modify
 	// the request, so its URL and header are used as they are.
-	req := &http.Request{
+	req := http.Request{ // on the stack: WithContext below copies it
 		Method:        r.plan.method,
 		URL:           r.plan.url,
 		Proto:         "HTTP/1.1",
@@ -64,12 +63,12 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		Body:          body,
 		ContentLength: cl,
 	}
-	ctx := context.WithValue(r.ctx, certAskedKey{}, &r.certAsked)
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &r.trace))
-	resp, err := r.transport.RoundTrip(req)
+	r.askCtx.Context = r.ctx
+	rq := req.WithContext(httptrace.WithClientTrace(&r.askCtx, &r.trace))
+	resp, err := r.transport.RoundTrip(rq)
 	final := &r.plan
 	if err == nil && r.follow != nil {
-		resp, final, err = r.followRedirects(req, resp, cl != 0)
+		resp, final, err = r.followRedirects(rq, resp, cl != 0)
 	}
 	if err != nil {
 		r.fail(err, phaseRoundTrip)
@@ -133,7 +132,7 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 	if !errors.As(err, &e) {
 		kind := kindOf(err, ph)
 		switch {
-		case kind == ErrHandshake && r.certAsked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
+		case kind == ErrHandshake && r.askCtx.asked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
 			// TLS 1.2 servers answer a missing client certificate so.
 			kind = ErrClientCertRefused
 		case ph == phaseRoundTrip && r.clientCertRefused(err, kind):
@@ -160,7 +159,7 @@ func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
 	if kind == ErrClientCertRefused {
 		return true
 	}
-	if !r.certAsked.Load() || kind != nil && kind != ErrClosed {
+	if !r.askCtx.asked.Load() || kind != nil && kind != ErrClosed {
 		return false
 	}
 	var (

@@ -2,6 +2,7 @@ package https
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -151,6 +152,22 @@ func stillValid(s tlsSettings) bool {
 // certAskedKey is the context key of the *atomic.Bool that the TLS config
 // sets when the server requested a client certificate.
 type certAskedKey struct{}
+
+// certAskedCtx is a context that answers certAskedKey with its own flag: a
+// request's round trip runs with one, held in the request, so noting a
+// certificate request costs no context.WithValue per request.
+type certAskedCtx struct {
+	context.Context
+	asked atomic.Bool
+}
+
+// Value returns the flag for certAskedKey, and asks the parent otherwise.
+func (c *certAskedCtx) Value(key any) any {
+	if key == (certAskedKey{}) {
+		return &c.asked
+	}
+	return c.Context.Value(key)
+}
 
 // config returns the TLS client configuration of s. serverName, if not
 // empty, replaces the request's host as the name sent in SNI and the name
