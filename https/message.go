@@ -26,7 +26,7 @@ type IncomingMessage struct {
 	Method        string      // the request's method
 	StatusCode    int         // e.g. 404
 	StatusMessage string      // reason phrase, e.g. "Not Found"; may be empty
-	URL           string      // the request's URL, e.g. "https://localhost:8443/a?b=c"
+	URL           string      // the request's URL, e.g. "https://localhost:8443/a?b=c"; the last one after redirects
 	HTTPVersion   string      // "1.1" or "2.0" ("1.0" for an HTTP/1.0 server)
 
 	req    *ClientRequest
