@@ -21,7 +21,8 @@ import (
 // fields before its first request and do not change them afterwards. Its
 // methods are safe for concurrent use. An Agent that is no longer needed
 // should have its idle connections closed (CloseIdleConnections); it holds
-// nothing else that needs closing.
+// nothing else that needs closing. An Agent must not be copied after first
+// use.
 type Agent struct {
 	// MaxConnsPerHost bounds the connections to one host and port, busy,
 	// dialing and idle together: Node's maxSockets. A request beyond the

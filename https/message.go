@@ -23,7 +23,7 @@ import (
 // concurrent use.
 type IncomingMessage struct {
 	Headers       http.Header // response headers, canonical names
-	Method        string      // the request's method
+	Method        string      // the request's method (the last one's, after redirects)
 	StatusCode    int         // e.g. 404
 	StatusMessage string      // reason phrase, e.g. "Not Found"; may be empty
 	URL           string      // the request's URL, e.g. "https://localhost:8443/a?b=c"; the last one after redirects

@@ -2,6 +2,7 @@ package https
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,6 +79,28 @@ func TestProxySquid(t *testing.T) {
 				t.Errorf("h1 %v, %s: body %q over HTTP/%s, want hello over HTTP/%s", h1, tt.name, body, version, want)
 			}
 		}
+	}
+}
+
+// TestProxyRoundTripper: an agent's RoundTripper goes through its proxy.
+func TestProxyRoundTripper(t *testing.T) {
+	checkGoroutines(t)
+	sq := startSquid(t, squidConfig{users: map[string]string{"bob": "pw"}, hosts: map[string]string{"origin.test": "127.0.0.1"}})
+	_, o := proxyOrigin(t, false)
+	a := &Agent{Proxy: http.ProxyURL(withUser(sq.URL, "bob", "pw"))}
+	defer a.CloseIdleConnections()
+	rt, err := a.RoundTripper(Options{CA: o.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Transport: rt}).Get("https://origin.test:" + strconv.Itoa(o.Port) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(b) != "hello" {
+		t.Errorf("body %q, %v; want hello", b, err)
 	}
 }
 
