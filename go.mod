@@ -3,7 +3,6 @@ module github.com/httpskit/httpskit
 go 1.26.0
 
 require (
-	github.com/klauspost/compress v1.20.5
 	golang.org/x/image v0.47.0
 	golang.org/x/net v0.62.0
 )

@@ -107,8 +107,8 @@ type Options struct {
 	// is the last request's.
 	MaxRedirects int
 	// Decompress asks for a compressed response and decodes it: it sends
-	// "Accept-Encoding: gzip, zstd" unless Headers has an Accept-Encoding,
-	// and a response body encoded with gzip or zstd is delivered decoded,
+	// "Accept-Encoding: gzip" unless Headers has an Accept-Encoding, and a
+	// response body encoded with gzip is delivered decoded,
 	// without its Content-Encoding and Content-Length headers (the length
 	// was the encoded one). Other encodings arrive as sent. MaxBodyBytes
 	// bounds the decoded bytes, so a small body that inflates hugely stops
