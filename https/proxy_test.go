@@ -95,7 +95,7 @@ func TestProxyRoundTripper(t *testing.T) {
 	}
 	resp, err := (&http.Client{Transport: rt}).Get("https://origin.test:" + strconv.Itoa(o.Port) + "/")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\nsquid said:\n%s", err, sq.log())
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -139,7 +139,7 @@ func TestProxyEnvironment(t *testing.T) {
 				return
 			}
 			if err != nil || body != "hello" {
-				t.Errorf("body %q, error %v; want hello through the proxy", body, err)
+				t.Errorf("body %q, error %v; want hello through the proxy\nsquid said:\n%s", body, err, sq.log())
 			}
 		})
 	}

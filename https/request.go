@@ -80,9 +80,10 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	if err != nil {
 		return nil, err
 	}
+	p, t := connectFor(ctx, agentOf(&opts), p, opts.Port)
 	r := &ClientRequest{
 		plan:      p,
-		transport: agentOf(&opts).transportFor(&p),
+		transport: t,
 		respDone:  make(chan struct{}),
 	}
 	parent := ctx // for its values: its cancellation is Abort, below

@@ -284,7 +284,9 @@ func (r *ClientRequest) followRedirects(req *http.Request, resp *http.Response, 
 		req = req.WithContext(req.Context()) // a shallow copy, with the same trace
 		req.Method, req.URL, req.Header, req.Host = np.method, np.url, np.header, np.host
 		req.Body, req.ContentLength = http.NoBody, 0
-		if resp, err = agentOf(&next).transportFor(&np).RoundTrip(req); err != nil {
+		np, t := connectFor(req.Context(), agentOf(&next), np, next.Port) // a Connect of the context holds
+		req.URL, req.Host = np.url, np.host
+		if resp, err = t.RoundTrip(req); err != nil {
 			return nil, nil, err
 		}
 		opts, p, hadBody = next, &np, false

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -146,12 +148,39 @@ shutdown_lifetime 0 seconds
 			t.Errorf("squid did not stop on SIGTERM within 20s")
 		}
 	})
+	deadline := time.After(testenv.Scale(60 * time.Second))
 	select {
 	case <-up:
 	case <-exited:
 		t.Fatalf("squid exited before accepting connections (%v):\n%s", waitErr, sq.log())
-	case <-time.After(testenv.Scale(60 * time.Second)):
+	case <-deadline:
 		t.Fatalf("squid did not accept connections within 60s:\n%s", sq.log())
+	}
+	// Squid logs "Accepting" as it schedules the job that calls listen(),
+	// so a connection made at once may still be refused: confirm each port
+	// by connecting, retrying only while it is refused.
+	ports := []string{sq.URL.Host}
+	if sq.TLSURL != nil {
+		ports = append(ports, sq.TLSURL.Host)
+	}
+	for _, addr := range ports {
+		for {
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("squid's port %s: %v", addr, err)
+			}
+			select {
+			case <-exited:
+				t.Fatalf("squid exited before accepting connections (%v):\n%s", waitErr, sq.log())
+			case <-deadline:
+				t.Fatalf("squid's port %s refused connections for 60s:\n%s", addr, sq.log())
+			case <-time.After(5 * time.Millisecond): // until its listen() ran
+			}
+		}
 	}
 	return sq
 }
