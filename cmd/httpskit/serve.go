@@ -35,6 +35,7 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	listen                                    listenFlags   // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -56,6 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	f.listen.register(fs)
 	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	fs.Var(&frugal, "frugal", frugalUsage)
 	if err := frugal.fromEnv(); err != nil {
@@ -82,8 +84,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "pfx", "listen")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
+	}
+	if err := f.listen.check(fs, f.cert); err != nil {
+		return err
+	}
+	if f.config != "" && len(f.listen.inherited) > 0 {
+		closeAll(f.listen.inherited)
+		return usagef("sockets passed by socket activation are served with the listener flags, not --config")
 	}
 
 	var cfg server.Config
@@ -175,8 +184,10 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	hc := server.HTTPSConfig{HTTPConfig: limits}
 	hc.Port = port
-	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
-		return err
+	if !f.listen.apply(&hc) {
+		if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
+			return err
+		}
 	}
 	if f.clientCA != "" {
 		hc.CA = f.clientCA
@@ -186,12 +197,12 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if err != nil {
 		return err
 	}
-	if f.httpPort >= 0 {
+	if inherited := f.listen.httpListener(); inherited != nil || f.httpPort >= 0 {
 		hp := f.httpPort
 		if hp == 0 {
 			hp = server.RandomPort
 		}
-		limits.Port = hp
+		limits.Port, limits.NetListener = hp, inherited
 		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}
@@ -325,10 +336,15 @@ func printServing(w io.Writer, s *server.Server, dev *devCert) {
 			// Every interface: show the name the development certificate is valid for.
 			u = strings.Replace(u, "://"+net.JoinHostPort(h, strconv.Itoa(l.Port())), "://"+net.JoinHostPort("localhost", strconv.Itoa(l.Port())), 1)
 		}
-		if first == "" && l.Kind() != server.KindHTTP {
-			first = u
-		}
+		how := u // what curl needs to reach it
 		fmt.Fprintf(w, "%-6s %s\n", l.Kind(), u)
+		if socket, ok := strings.CutPrefix(l.Addr(), "unix:"); ok {
+			how = "--unix-socket " + socket + " " + u
+			fmt.Fprintf(w, "%-6s on the Unix socket %s\n", "", socket)
+		}
+		if first == "" && l.Kind() != server.KindHTTP {
+			first = how
+		}
 	}
 	if dev.ca != nil {
 		if dev.made {

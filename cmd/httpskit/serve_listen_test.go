@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/testenv"
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// testPFX writes a PKCS #12 file of a localhost certificate from a new CA, protected by pass,
+// and that CA's certificate; it returns both file names.
+func testPFX(t *testing.T, dir, pass string) (pfxFile, caFile string) {
+	t.Helper()
+	ca, err := certs.NewCA("serve pfx test CA", 0)
+	must(t, err)
+	pair, err := ca.IssueTLS(certs.LeafOptions{})
+	must(t, err)
+	pfx, err := pkcs12.Modern.Encode(pair.PrivateKey, pair.Leaf, []*x509.Certificate{ca.Cert}, pass)
+	must(t, err)
+	pfxFile, caFile = filepath.Join(dir, "site.p12"), filepath.Join(dir, "ca.pem")
+	must(t, os.WriteFile(pfxFile, pfx, 0o600))
+	must(t, os.WriteFile(caFile, ca.CertPEM, 0o644))
+	return pfxFile, caFile
+}
+
+// wantBody GETs url with c and checks the body.
+func wantBody(t *testing.T, c *http.Client, url, want string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != want {
+		t.Errorf("GET %s = %d %q, want 200 %q", url, resp.StatusCode, body, want)
+	}
+}
+
+// TestServePFX serves a PKCS #12 file whose passphrase comes from --passphrase-file, then from
+// $HTTPSKIT_PASSPHRASE; a wrong one fails with a message saying so.
+func TestServePFX(t *testing.T) {
+	const pass = "pfx for serve"
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
+	pfxFile, caFile := testPFX(t, t.TempDir(), pass)
+	passFile := filepath.Join(t.TempDir(), "pass")
+	must(t, os.WriteFile(passFile, []byte(pass+"\n"), 0o600))
+
+	site := startServe(t, "--port", "0", "--pfx", pfxFile, "--passphrase-file", passFile, dir)
+	wantBody(t, caClient(t, caFile, true), site.url+"hello.txt", "hello")
+	must(t, site.stop())
+
+	t.Setenv(passphraseEnv, pass)
+	site = startServe(t, "--port", "0", "--pfx", pfxFile, dir)
+	wantBody(t, caClient(t, caFile, false), site.url+"hello.txt", "hello")
+	must(t, site.stop())
+
+	t.Setenv(passphraseEnv, "wrong")
+	err := run(context.Background(), []string{"serve", "--port", "0", "--pfx", pfxFile, dir}, io.Discard, io.Discard)
+	if !errors.Is(err, certs.ErrPassphrase) || !strings.Contains(err.Error(), "wrong passphrase") || !strings.Contains(err.Error(), pfxFile) {
+		t.Errorf("serve with a wrong passphrase = %v, want it to say so and name %s", err, pfxFile)
+	}
+	if code := exitCode(err, io.Discard); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+}
+
+// TestServeUnixSocket serves on --listen unix:PATH and is reached through the socket, by Go
+// and by curl --unix-socket as the printed hint says.
+func TestServeUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
+	sockDir, err := os.MkdirTemp("", "hk") // a socket path must fit in 108 bytes
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "serve.sock")
+	site := startServe(t, "--listen", "unix:"+sock, "--socket-mode", "0600", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
+	if site.url != "https://localhost/" {
+		t.Errorf("printed URL %q, want https://localhost/", site.url)
+	}
+	hint := "curl --cacert " + site.caFile + " --unix-socket " + sock + " https://localhost/"
+	if !strings.Contains(site.stdout.String(), hint) {
+		t.Errorf("output lacks the hint %q:\n%s", hint, site.stdout)
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket %s: %v, %v; want mode 0600", sock, fi, err)
+	}
+	c := caClient(t, site.caFile, true)
+	c.Transport.(*http.Transport).DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}
+	wantBody(t, c, site.url+"hello.txt", "hello")
+
+	curl := testenv.LookPath(t, "curl")
+	out, err := exec.Command(curl, "-sS", "--max-time", "30", "--cacert", site.caFile, "--unix-socket", sock, site.url+"hello.txt").CombinedOutput()
+	if err != nil || string(out) != "hello" {
+		t.Errorf("curl --unix-socket = %q, %v; want hello", out, err)
+	}
+	must(t, site.stop())
+	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket still there after serve stopped: %v", err)
+	}
+}
+
+// TestServeListenUsage checks the usage errors of the new flags.
+func TestServeListenUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"pfx and cert", []string{"--pfx", "a.p12", "--cert", "c.pem", "--key", "k.pem"}, "not both"},
+		{"listen tcp", []string{"--listen", "127.0.0.1:80"}, "--listen takes unix:PATH"},
+		{"listen empty path", []string{"--listen", "unix:"}, "--listen takes unix:PATH"},
+		{"listen and port", []string{"--listen", "unix:/tmp/x.sock", "--port", "8443"}, "replaces --host and --port"},
+		{"socket mode", []string{"--socket-mode", "rw"}, "octal"},
+		{"socket mode setuid", []string{"--socket-mode", "4755"}, "octal"},
+		{"config and pfx", []string{"--config", "x.json", "--pfx", "a.p12"}, "--config describes the whole site"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"serve"}, tt.args...), io.Discard, io.Discard)
+			if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("serve %q = %v, want a usage error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+	err := run(context.Background(), []string{"serve", "--pfx", "a.p12", "--passphrase-file", filepath.Join(t.TempDir(), "none")}, io.Discard, io.Discard)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "--passphrase-file") {
+		t.Errorf("serve with a missing --passphrase-file = %v, want it named", err)
+	}
+}
+
+// TestServeSocketActivation execs serve as systemd does with socket activation: the listening
+// socket at descriptor 3, LISTEN_FDS=1 and LISTEN_PID set to serve's own process ID.
+func TestServeSocketActivation(t *testing.T) {
+	sh := testenv.LookPath(t, "sh")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	must(t, err)
+	defer f.Close()
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
+
+	serve := testenv.Command(os.Args[0], "serve", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
+	// sh sets LISTEN_PID to its own process ID, which exec keeps for serve.
+	cmd := exec.Command(sh, append([]string{"-c", `LISTEN_PID=$$ exec "$@"`, "sh", serve.Path}, serve.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "LISTEN_FDS=1", "LISTEN_FDNAMES=https")
+	cmd.ExtraFiles = []*os.File{f}
+	p := startHTTPSKitCmd(t, cmd)
+	f.Close()
+	ln.Close() // serve holds its own copy now
+
+	base := strings.TrimSpace(strings.TrimPrefix(p.waitLine(t, "HTTPS "), "HTTPS "))
+	caFile := strings.TrimPrefix(p.waitLine(t, "CA file: "), "CA file: ")
+	if want := "https://" + ln.Addr().String() + "/"; base != want {
+		t.Errorf("serve printed %q, want the inherited socket's %q", base, want)
+	}
+	for _, h2 := range []bool{false, true} {
+		wantBody(t, caClient(t, caFile, h2), base+"hello.txt", "hello")
+	}
+	must(t, p.cmd.Process.Signal(os.Interrupt))
+	if code := p.wait(t); code != 0 {
+		t.Errorf("serve exited %d, want 0\nstderr: %s", code, p.stderr)
+	}
+	if bytes.Contains([]byte(p.stderr.String()), []byte("LISTEN_FDS")) {
+		t.Errorf("serve complained about LISTEN_FDS: %s", p.stderr)
+	}
+}
