@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/httpskit/httpskit/internal/testenv"
 )
@@ -246,4 +248,33 @@ func pemKey(t *testing.T, c tls.Certificate) []byte {
 		t.Fatal(err)
 	}
 	return pemBlock("PRIVATE KEY", nil, der)
+}
+
+// TestIterationLimit: a key or PKCS #12 file that asks for more than maxPBKDF2Iterations
+// rounds of key derivation is refused before any is run.
+func TestIterationLimit(t *testing.T) {
+	openssl := testenv.LookPath(t, "openssl")
+	ca := testCA(t)
+	cert, key := testIssue(t, ca, LeafOptions{})
+	dir := t.TempDir()
+	certFile, keyFile := writeFile(t, dir, "cert.pem", cert), writeFile(t, dir, "key.pem", key)
+	iter := fmt.Sprint(maxPBKDF2Iterations + 1)
+	for _, args := range [][]string{
+		{"pkcs12", "-export", "-in", certFile, "-inkey", keyFile, "-iter", iter, "-passout", "pass:x", "-out", filepath.Join(dir, "slow.p12")},
+		{"pkcs8", "-topk8", "-in", keyFile, "-iter", iter, "-passout", "pass:x", "-out", filepath.Join(dir, "slow-key.pem")},
+	} {
+		if out, err := exec.Command(openssl, args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+	}
+	start := time.Now()
+	_, err := LoadKeyPair(filepath.Join(dir, "slow.p12"), "", "x")
+	if !errors.Is(err, ErrBadPKCS12) || !strings.Contains(err.Error(), "iterations") {
+		t.Errorf("LoadKeyPair(slow.p12) = %v, want ErrBadPKCS12 about iterations", err)
+	}
+	_, err = LoadKeyPair(certFile, filepath.Join(dir, "slow-key.pem"), "x")
+	if !errors.Is(err, ErrBadKey) || !strings.Contains(err.Error(), "iteration count") {
+		t.Errorf("LoadKeyPair(slow-key.pem) = %v, want ErrBadKey about the iteration count", err)
+	}
+	t.Logf("both refused in %v", time.Since(start))
 }

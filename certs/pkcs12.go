@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -56,9 +58,49 @@ func truncated(der []byte) string {
 	return ""
 }
 
+// checkIterations refuses a PKCS #12 file that asks for more than maxPBKDF2Iterations rounds
+// of key derivation anywhere go-pkcs12 would run them before the passphrase is checked. The
+// counts sit in SEQUENCE { OCTET STRING salt, INTEGER iterations, ... } (PBE and PBKDF2
+// parameters) and in MacData { DigestInfo, OCTET STRING salt, INTEGER iterations }: any
+// INTEGER right after an OCTET STRING is taken for one. OCTET STRINGs that hold DER (the
+// PKCS #7 data of the file) are looked into; encrypted contents are not, as their parameters
+// come out only with the right passphrase.
+func checkIterations(der []byte, depth int) error {
+	if depth > 8 {
+		return nil
+	}
+	var prevOctets bool
+	for rest := der; len(rest) > 0; {
+		var v asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &v); err != nil {
+			return nil // go-pkcs12 reports damage itself
+		}
+		switch {
+		case v.Class == asn1.ClassUniversal && v.Tag == asn1.TagInteger && prevOctets:
+			if len(v.Bytes) > 4 || new(big.Int).SetBytes(v.Bytes).Cmp(big.NewInt(maxPBKDF2Iterations)) > 0 {
+				return fmt.Errorf("%w: its key derivation asks for more than %d iterations", ErrBadPKCS12, maxPBKDF2Iterations)
+			}
+		case v.IsCompound:
+			if err := checkIterations(v.Bytes, depth+1); err != nil {
+				return err
+			}
+		case v.Class == asn1.ClassUniversal && v.Tag == asn1.TagOctetString && len(v.Bytes) > 0 && v.Bytes[0] == 0x30:
+			if err := checkIterations(v.Bytes, depth+1); err != nil {
+				return err
+			}
+		}
+		prevOctets = v.Class == asn1.ClassUniversal && v.Tag == asn1.TagOctetString
+	}
+	return nil
+}
+
 // decodePKCS12 returns the certificates of a PFX, leaf first, and its private key. The leaf
 // is the certificate of the key, wherever it is in the file; the others keep their order.
 func decodePKCS12(der []byte, passphrase string) ([]*x509.Certificate, crypto.Signer, error) {
+	if err := checkIterations(der, 0); err != nil {
+		return nil, nil, err
+	}
 	priv, first, others, err := pkcs12.DecodeChain(der, passphrase)
 	switch {
 	case errors.Is(err, pkcs12.ErrIncorrectPassword) && passphrase == "":
