@@ -57,6 +57,20 @@ type Options struct {
 	Cert string
 	// Key is the private key of Cert: PEM text or a file name.
 	Key string
+	// PFX is a PKCS #12 (.p12, .pfx) file holding the client certificate
+	// chain and its key, as Node's pfx: the name of the file. It replaces
+	// Cert and Key (setting both is an error).
+	PFX string
+	// Passphrase opens PFX or an encrypted Key (PKCS #8 ENCRYPTED PRIVATE
+	// KEY), as Node's passphrase. It is ignored for inputs that are not
+	// encrypted; a wrong or missing one is an ErrInvalidRequest wrapping
+	// certs.ErrPassphrase.
+	Passphrase string
+	// SocketPath, when set, sends the request over the Unix domain socket
+	// at this path instead of TCP to Host and Port, as Node's socketPath:
+	// HTTPS to a local daemon. Host still names the server in TLS (SNI and
+	// verification) and in the Host header. Zero uses TCP.
+	SocketPath string
 	// InsecureSkipVerify turns off verification of the server's
 	// certificate chain and name: the seed's rejectUnauthorized:false.
 	// The zero value verifies.
@@ -110,6 +124,7 @@ type plan struct {
 	maxBody       int64 // bound on the response body; 0: none
 	memory        Memory
 	tls           tlsSettings
+	socket        string // Options.SocketPath
 }
 
 func invalid(method, u string, format string, args ...any) error {
@@ -134,8 +149,11 @@ func newPlan(opts Options) (plan, error) {
 		key.Headers = opts.Headers.Clone() // the caller may change its map later
 		recentPlans.add(key, p)
 	}
-	var err error
-	p.tls, err = loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
+	cert, key, err := clientPair(&opts) // pfx.go
+	if err == nil {
+		p.tls, err = loadTLS(opts.CA, cert, key, opts.InsecureSkipVerify)
+	}
+	p.socket = opts.SocketPath
 	if err != nil {
 		return plan{}, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
 	}

@@ -79,7 +79,7 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	}
 	r := &ClientRequest{
 		plan:      p,
-		transport: transportFor(p.tls, p.maxHeader, p.memory.frugal()),
+		transport: p.transport(), // socket.go
 		respDone:  make(chan struct{}),
 	}
 	parent := ctx // for its values: its cancellation is Abort, below

@@ -281,4 +281,5 @@ func CloseIdleConnections() {
 	for _, t := range ts {
 		t.CloseIdleConnections()
 	}
+	closeIdleSocketConnections()
 }
