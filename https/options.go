@@ -53,7 +53,8 @@ type Options struct {
 	// system roots.
 	CA string
 	// Cert is the client certificate for mutual TLS: PEM text or a file
-	// name. It needs Key.
+	// name. It needs Key, unless its file holds the key too (PEM with both,
+	// or PKCS #12).
 	Cert string
 	// Key is the private key of Cert: PEM text or a file name.
 	Key string

@@ -11,13 +11,13 @@ import (
 )
 
 // clientPair returns the client certificate and key of opts as loadTLS takes them. Without
-// PFX and Passphrase that is Cert and Key as given (PEM text or files holding PEM, DER or
-// PKCS #12 without a passphrase). With either, the pair is opened here with the passphrase
-// (certs.LoadKeyPair: PFX, or Cert with an encrypted Key) and handed on as PEM text of the
-// chain and the plain PKCS #8 key; the files are read on every request, as loadTLS reads
+// PFX and Passphrase that is Cert and Key as given (PEM text or files holding PEM or DER).
+// With either, or with Cert and no Key (a PKCS #12 file, or PEM holding both, as curl --cert
+// takes), the pair is opened here (certs.LoadKeyPair) and handed on as PEM text of the chain
+// and the plain PKCS #8 key; the files are read on every request, as loadTLS reads
 // its own, and a content seen recently is not decrypted again.
 func clientPair(opts *Options) (cert, key string, err error) {
-	if opts.PFX == "" && opts.Passphrase == "" {
+	if opts.PFX == "" && opts.Passphrase == "" && (opts.Key != "" || opts.Cert == "") {
 		return opts.Cert, opts.Key, nil
 	}
 	in := pairInputs{cert: opts.Cert, key: opts.Key, passphrase: opts.Passphrase}

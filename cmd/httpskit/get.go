@@ -63,7 +63,8 @@ type fetchFlags struct {
 	silent, verbose          bool
 	follow, fail             bool
 	maxFilesize              byteCount
-	frugal                   frugalFlag // --frugal, HTTPSKIT_FRUGAL
+	frugal                   frugalFlag      // --frugal, HTTPSKIT_FRUGAL
+	local                    clientCertFlags // --cert-type, --pass, --unix-socket (get_local.go)
 }
 
 func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.FlagSet {
@@ -83,6 +84,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.StringVar(&f.cert, "cert", "", "client certificate `FILE` for mutual TLS")
 	fs.StringVar(&f.cert, "E", "", "alias of --cert")
 	fs.StringVar(&f.key, "key", "", "private key `FILE` of --cert")
+	f.local.register(fs)
 	fs.BoolVar(&f.insecure, "k", false, "do not verify the server's certificate")
 	fs.BoolVar(&f.insecure, "insecure", false, "alias of -k")
 	fs.DurationVar(&f.timeout, "timeout", 0, "fail when nothing moves for `DURATION` (e.g. 30s)")
@@ -255,6 +257,9 @@ func (f *fetchFlags) apply(o *https.Options) error {
 		o.Auth = f.user
 	}
 	o.CA, o.Cert, o.Key, o.InsecureSkipVerify = f.ca, f.cert, f.key, f.insecure
+	if err := f.local.apply(o); err != nil {
+		return err
+	}
 	o.Method = f.method
 	o.MaxBodyBytes = int64(f.maxFilesize)
 	o.Memory = f.frugal.memory()
@@ -405,6 +410,8 @@ func explain(err error, o https.Options) error {
 		return fmt.Errorf("the server's response headers are larger than %d bytes", limit)
 	case errors.Is(err, https.ErrBodyTooLarge):
 		return fmt.Errorf("maximum file size exceeded: the response body is larger than --max-filesize %d bytes", o.MaxBodyBytes)
+	case errors.Is(err, https.ErrRefused) && o.SocketPath != "":
+		return fmt.Errorf("connection refused: nothing listens on the Unix socket %s", o.SocketPath)
 	case errors.Is(err, https.ErrRefused):
 		return fmt.Errorf("connection refused: nothing listens on %s", host)
 	case errors.Is(err, https.ErrDNS):

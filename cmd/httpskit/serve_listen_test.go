@@ -35,6 +35,16 @@ func testPFX(t *testing.T, dir, pass string) (pfxFile, caFile string) {
 	return pfxFile, caFile
 }
 
+// socketPath returns the path of a Unix socket called name in a new directory removed when
+// the test ends; the path is short, as a socket's must fit in 108 bytes.
+func socketPath(t *testing.T, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hk")
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, name)
+}
+
 // wantBody GETs url with c and checks the body.
 func wantBody(t *testing.T, c *http.Client, url, want string) {
 	t.Helper()
@@ -83,10 +93,7 @@ func TestServePFX(t *testing.T) {
 func TestServeUnixSocket(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
-	sockDir, err := os.MkdirTemp("", "hk") // a socket path must fit in 108 bytes
-	must(t, err)
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "serve.sock")
+	sock := socketPath(t, "serve.sock")
 	site := startServe(t, "--listen", "unix:"+sock, "--socket-mode", "0600", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
 	if site.url != "https://localhost/" {
 		t.Errorf("printed URL %q, want https://localhost/", site.url)
