@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // The environment variables of socket activation.
@@ -29,8 +28,8 @@ const maxFDs = 64
 // Listeners returns the sockets passed to this process, in order, as net.Listeners; the caller
 // owns and closes them. With no LISTEN_FDS, or a LISTEN_PID that is not this process's (the
 // variables were meant for a parent), it returns nil and no error. The variables are unset
-// either way, so a child process does not take them for its own, and the descriptors are
-// marked close-on-exec. A bad value, or a descriptor that is not a listening socket, is an
+// either way, so a child process does not take them for its own, and the passed descriptors
+// are replaced by close-on-exec duplicates. A bad value, or a descriptor that is not a listening socket, is an
 // error naming it; the sockets taken over before it are closed.
 func Listeners() ([]net.Listener, error) {
 	pid, fds, names := os.Getenv(PIDEnv), os.Getenv(FDsEnv), os.Getenv(NamesEnv)
@@ -52,9 +51,8 @@ func Listeners() ([]net.Listener, error) {
 		if i < len(nameList) && nameList[i] != "" {
 			name = nameList[i]
 		}
-		syscall.CloseOnExec(fd)
 		f := os.NewFile(uintptr(fd), name)
-		ln, err := net.FileListener(f) // a duplicate: f is closed below
+		ln, err := net.FileListener(f) // a close-on-exec duplicate: the original is closed here
 		f.Close()
 		if err != nil {
 			for _, l := range lns {
