@@ -51,7 +51,8 @@ type Listener struct {
 // Kind returns "HTTP", "HTTPS" or "HTTP/2".
 func (l *Listener) Kind() string { return l.kind }
 
-// Host returns the configured host ("localhost" when none was given).
+// Host returns the configured host ("localhost" when none was given); for a NetListener on
+// TCP, the IP address it is bound to ("0.0.0.0" or "::" for every interface).
 func (l *Listener) Host() string { return l.host }
 
 // Port returns the bound port while running, otherwise the configured port (0 for
@@ -154,7 +155,7 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 		socket: cfg.SocketPath, mode: cfg.SocketMode, given: cfg.NetListener}
 	if l.given != nil {
 		if tcp, ok := l.given.Addr().(*net.TCPAddr); ok {
-			l.port = tcp.Port
+			l.host, l.port = tcp.IP.String(), tcp.Port
 		}
 	}
 	l.hs = l.newHTTPServer(nil)

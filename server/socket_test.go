@@ -205,8 +205,8 @@ func TestNetListener(t *testing.T) {
 	must(t, s.RemoveServer(bl))
 
 	must(t, s.Start(context.Background()))
-	if gl.Port() != port || gl.Addr() != given.Addr().String() || gl.Network() != "tcp" {
-		t.Errorf("Port, Addr, Network = %d %q %q, want %d %q tcp", gl.Port(), gl.Addr(), gl.Network(), port, given.Addr())
+	if gl.Port() != port || gl.Addr() != given.Addr().String() || gl.Network() != "tcp" || gl.Host() != "127.0.0.1" {
+		t.Errorf("Port, Addr, Network, Host = %d %q %q %q, want %d %q tcp 127.0.0.1", gl.Port(), gl.Addr(), gl.Network(), gl.Host(), port, given.Addr())
 	}
 	for _, h2 := range []bool{false, true} {
 		socketGet(t, clientFor(p.pool, h2), wireBase(gl), h2)
