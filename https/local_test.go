@@ -2,6 +2,7 @@ package https
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -152,6 +153,19 @@ func TestSocketPath(t *testing.T) {
 		want := map[bool]string{true: "localhost HTTP/1.1", false: "localhost HTTP/2.0"}[h1Only]
 		if _, got := mustDo(t, o, nil); got != want {
 			t.Errorf("over the socket: %q, want %q", got, want)
+		}
+		// A Connect's HTTP1Only applies over the socket; its Dial is not used.
+		ctx := WithConnect(t.Context(), &Connect{HTTP1Only: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+			return nil, errors.New("Connect.Dial used")
+		}})
+		r, err := Get(ctx, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := r.Response(); err != nil || m.HTTPVersion != "1.1" {
+			t.Errorf("with Connect{HTTP1Only}: %v, %v; want HTTP/1.1 over the socket", m, err)
+		} else {
+			m.Close()
 		}
 		o.Host = "example.com" // not a name of the certificate
 		_, _, err = do(t, o, nil)

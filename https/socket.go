@@ -11,11 +11,12 @@ import (
 	"time"
 )
 
-// socketKey names a transport that dials a Unix socket: the socket and what names a pooled
-// transport (poolKey).
+// socketKey names a transport that dials a Unix socket: the socket, what names a pooled
+// transport (poolKey), and whether it offers HTTP/1.1 only (a Connect's HTTP1Only or Plain).
 type socketKey struct {
 	path string
 	poolKey
+	http1 bool
 }
 
 // socketPool holds the transports of requests with Options.SocketPath, apart from the TCP
@@ -28,15 +29,13 @@ var socketPool = struct {
 // maxSocketTransports bounds socketPool.
 const maxSocketTransports = 8
 
-// transport returns the transport of the request planned by p: a pooled TCP one, or, with a
-// SocketPath, one whose connections all go to that Unix socket (TLS, SNI and the Host
-// header still use Host, as Node's socketPath does).
-func (p *plan) transport() *http.Transport {
+// socketTransport returns the transport of a request planned by p with a SocketPath: every
+// connection goes to that Unix socket, and TLS, SNI and the Host header still use Host, as
+// Node's socketPath does. A Connect c (may be nil) gives the HTTP versions and plain HTTP;
+// its Dial is not used, as curl's --unix-socket wins over --resolve.
+func socketTransport(p plan, c *Connect) *http.Transport {
 	frugal := p.memory.frugal()
-	if p.socket == "" {
-		return transportFor(p.tls, p.maxHeader, frugal)
-	}
-	key := socketKey{p.socket, poolKey{tls: p.tls.key, maxHeader: p.maxHeader, frugal: frugal}}
+	key := socketKey{p.socket, poolKey{tls: p.tls.key, maxHeader: p.maxHeader, frugal: frugal}, c != nil && (c.HTTP1Only || c.Plain)}
 	socketPool.Lock()
 	defer socketPool.Unlock()
 	if t, ok := socketPool.m[key]; ok {
@@ -52,6 +51,10 @@ func (p *plan) transport() *http.Transport {
 	t := newTransport(p.tls, p.maxHeader)
 	if frugal {
 		makeFrugal(t)
+	}
+	if key.http1 {
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetHTTP1(true)
 	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second}
 	path := p.socket

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"net"
 	"time"
+
+	"github.com/httpskit/httpskit/storage"
 )
 
 // Defaults applied to the zero values of HTTPConfig. Each bounds something a client controls.
@@ -155,6 +157,19 @@ type HTTPSConfig struct {
 	// MinVersion and MaxVersion bound the TLS versions. Zero MinVersion means TLS 1.2;
 	// anything below TLS 1.2 is refused with an error. Zero MaxVersion means the newest.
 	MinVersion, MaxVersion uint16
+
+	// Storage keeps the state that outlives the process and that several instances of one
+	// site share: TLS session-ticket keys and, with ACME, the account, certificates and
+	// order locks. Give every instance behind one load balancer the same Storage (a
+	// storage/redisstore.Store) and a client resumes its TLS session on any of them. Nil
+	// means session-ticket keys live in this process only, and ACME state in
+	// DefaultStorage (a directory in the user's config directory).
+	Storage storage.Storage
+
+	// ACME, when set, obtains and renews the certificate from an ACME certificate authority
+	// (Let's Encrypt by default) for ACME.Domains, kept in Storage; see ACMEConfig. Set no
+	// certificate or key with it. Nil means the certificate comes from the fields above.
+	ACME *ACMEConfig
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/acmecert"
 )
 
 // Listener kinds, as returned by Listener.Kind.
@@ -32,11 +34,13 @@ type Listener struct {
 	host   string
 	port   int // as configured: 0 means any free port
 	lim    limits
-	socket string       // HTTPConfig.SocketPath: a Unix socket instead of TCP
-	mode   fs.FileMode  // HTTPConfig.SocketMode
-	given  net.Listener // HTTPConfig.NetListener: the caller's socket
-	tlsCfg *tls.Config  // nil for plain HTTP
-	files  *certFiles   // nil unless the certificate or client CA comes from files (reload.go)
+	socket string            // HTTPConfig.SocketPath: a Unix socket instead of TCP
+	mode   fs.FileMode       // HTTPConfig.SocketMode
+	given  net.Listener      // HTTPConfig.NetListener: the caller's socket
+	tlsCfg *tls.Config       // nil for plain HTTP
+	files  *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
+	acme   *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
+	hsts   bool              // send Strict-Transport-Security (ACME listeners)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -198,6 +202,12 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.tlsCfg == nil && l.srv.acme.serveChallenge(w, r) {
+		return
+	}
+	if l.hsts {
+		w.Header()["Strict-Transport-Security"] = hstsValue
+	}
 	l.srv.dispatch(w, r, l.lim.maxBody, true)
 }
 
@@ -270,6 +280,9 @@ func (l *Listener) serve() {
 		defer close(done)
 		if l.files != nil {
 			defer l.files.watch(l)() // ends before done is closed: nothing outlives stop
+		}
+		if l.acme != nil {
+			defer runACME(l.acme)() // the same
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			l.srv.logger.Error("listener stopped", "kind", l.kind, "err", err)

@@ -19,7 +19,8 @@ func (c *clientCertFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.unixSocket, "unix-socket", "", "connect through the Unix socket `PATH` instead of to the URL's host and port, as curl")
 }
 
-// apply sets the client certificate and socket of o; o.Cert and o.Key are already set.
+// apply sets the client certificate and socket of o; o.Cert and o.Key are already set (Key
+// defaulting to Cert's file, as curl's).
 func (c *clientCertFlags) apply(o *https.Options) error {
 	switch strings.ToUpper(c.certType) {
 	case "", "PEM", "DER": // the content says which
@@ -27,10 +28,10 @@ func (c *clientCertFlags) apply(o *https.Options) error {
 		if o.Cert == "" {
 			return usagef("--cert-type %s: give the PKCS #12 file with --cert", c.certType)
 		}
-		if o.Key != "" {
+		if o.Key != "" && o.Key != o.Cert { // --key defaults to --cert's file
 			return usagef("--cert-type %s: the PKCS #12 file holds the key: give no --key", c.certType)
 		}
-		o.PFX, o.Cert = o.Cert, ""
+		o.PFX, o.Cert, o.Key = o.Cert, "", ""
 	default:
 		return usagef("--cert-type %q: want PEM, DER or P12", c.certType)
 	}

@@ -40,9 +40,9 @@ func TestGetClientP12(t *testing.T) {
 		{"P12 and --pass", "", []string{"--cert-type", "P12", "--cert", p12, "--pass", "p12 pass"}, 0, ""},
 		{"P12 and the variable", "p12 pass", []string{"--cert-type", "p12", "-E", p12}, 0, ""},
 		{"--cert alone, type from the content", "", []string{"--cert", p12, "--pass", "p12 pass"}, 0, ""},
-		{"wrong --pass", "", []string{"--cert-type", "P12", "--cert", p12, "--pass", "nope"}, 2, "wrong passphrase"},
-		{"no passphrase", "", []string{"--cert-type", "P12", "--cert", p12}, 2, "none was given"},
-		{"P12 with --key", "", []string{"--cert-type", "P12", "--cert", p12, "--key", p12}, 2, "give no --key"},
+		{"wrong --pass", "", []string{"--cert-type", "P12", "--cert", p12, "--pass", "nope"}, 58, "wrong passphrase"}, // curl's "problem with the local certificate"
+		{"no passphrase", "", []string{"--cert-type", "P12", "--cert", p12}, 58, "none was given"},
+		{"P12 with --key", "", []string{"--cert-type", "P12", "--cert", p12, "--key", caFile}, 2, "give no --key"},
 		{"unknown type", "", []string{"--cert-type", "JKS", "--cert", p12}, 2, "want PEM, DER or P12"},
 	}
 	for _, tt := range tests {
@@ -70,7 +70,7 @@ func TestGetUnixSocket(t *testing.T) {
 		t.Errorf("get --unix-socket = %q, %v; want hello\nstderr: %s", stdout, err, stderr)
 	}
 	_, _, err = runFetchTest(run, "get", "--unix-socket", sock+".none", "--cacert", site.caFile, site.url+"hello.txt")
-	if code := exitCode(err, &strings.Builder{}); code != 1 || !strings.Contains(err.Error(), ".none") {
-		t.Errorf("get --unix-socket to no socket: exit %d, %v; want 1 naming the path", code, err)
+	if code := exitCode(err, &strings.Builder{}); code != 7 || !strings.Contains(err.Error(), "Unix socket "+sock+".none") {
+		t.Errorf("get --unix-socket to no socket: exit %d, %v; want curl's 7, naming the socket", code, err)
 	}
 }

@@ -50,6 +50,9 @@ func (lf *listenFlags) check(flags *flag.FlagSet, cert string) error {
 	if lf.pfx != "" && cert != "" {
 		return usagef("--pfx holds the certificate and key: give --pfx, or --cert and --key, not both")
 	}
+	if isSet(flags, "domain") && (lf.pfx != "" || lf.listen != "") {
+		return usagef("--domain obtains the certificate from an ACME CA on TCP ports 443 and 80: give no --pfx or --listen with it")
+	}
 	if lf.listen != "" {
 		path, ok := strings.CutPrefix(lf.listen, "unix:")
 		if !ok || path == "" {
