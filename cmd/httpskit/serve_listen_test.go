@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -153,40 +153,63 @@ func TestServeListenUsage(t *testing.T) {
 }
 
 // TestServeSocketActivation execs serve as systemd does with socket activation: the listening
-// socket at descriptor 3, LISTEN_FDS=1 and LISTEN_PID set to serve's own process ID.
+// sockets from descriptor 3 on, LISTEN_FDS, and LISTEN_PID set to serve's own process ID. One
+// socket serves HTTPS; a second one plain HTTP, redirecting to the first.
 func TestServeSocketActivation(t *testing.T) {
 	sh := testenv.LookPath(t, "sh")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer ln.Close()
-	f, err := ln.(*net.TCPListener).File()
-	must(t, err)
-	defer f.Close()
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
+	for _, n := range []int{1, 2} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var addrs []string
+			var files []*os.File
+			for range n {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				must(t, err)
+				f, err := ln.(*net.TCPListener).File()
+				must(t, err)
+				ln.Close() // f keeps the socket open
+				defer f.Close()
+				addrs, files = append(addrs, ln.Addr().String()), append(files, f)
+			}
+			serve := testenv.Command(os.Args[0], "serve", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
+			// sh sets LISTEN_PID to its own process ID, which exec keeps for serve.
+			cmd := exec.Command(sh, append([]string{"-c", `LISTEN_PID=$$ exec "$@"`, "sh", serve.Path}, serve.Args[1:]...)...)
+			cmd.Env = append(os.Environ(), runMainEnv+"=1", "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_FDNAMES=https:http")
+			cmd.ExtraFiles = files
+			p := startHTTPSKitCmd(t, cmd)
+			for _, f := range files {
+				f.Close() // serve holds its own copies now
+			}
 
-	serve := testenv.Command(os.Args[0], "serve", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
-	// sh sets LISTEN_PID to its own process ID, which exec keeps for serve.
-	cmd := exec.Command(sh, append([]string{"-c", `LISTEN_PID=$$ exec "$@"`, "sh", serve.Path}, serve.Args[1:]...)...)
-	cmd.Env = append(os.Environ(), runMainEnv+"=1", "LISTEN_FDS=1", "LISTEN_FDNAMES=https")
-	cmd.ExtraFiles = []*os.File{f}
-	p := startHTTPSKitCmd(t, cmd)
-	f.Close()
-	ln.Close() // serve holds its own copy now
-
-	base := strings.TrimSpace(strings.TrimPrefix(p.waitLine(t, "HTTPS "), "HTTPS "))
-	caFile := strings.TrimPrefix(p.waitLine(t, "CA file: "), "CA file: ")
-	if want := "https://" + ln.Addr().String() + "/"; base != want {
-		t.Errorf("serve printed %q, want the inherited socket's %q", base, want)
-	}
-	for _, h2 := range []bool{false, true} {
-		wantBody(t, caClient(t, caFile, h2), base+"hello.txt", "hello")
-	}
-	must(t, p.cmd.Process.Signal(os.Interrupt))
-	if code := p.wait(t); code != 0 {
-		t.Errorf("serve exited %d, want 0\nstderr: %s", code, p.stderr)
-	}
-	if bytes.Contains([]byte(p.stderr.String()), []byte("LISTEN_FDS")) {
-		t.Errorf("serve complained about LISTEN_FDS: %s", p.stderr)
+			base := strings.TrimSpace(strings.TrimPrefix(p.waitLine(t, "HTTPS "), "HTTPS "))
+			if want := "https://" + addrs[0] + "/"; base != want {
+				t.Errorf("serve printed %q, want the inherited socket's %q", base, want)
+			}
+			if n == 2 {
+				plain := strings.TrimSpace(strings.TrimPrefix(p.waitLine(t, "HTTP "), "HTTP "))
+				if want := "http://" + addrs[1] + "/"; plain != want {
+					t.Errorf("serve printed %q, want the second socket's %q", plain, want)
+				}
+				c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				resp, err := c.Get(plain + "hello.txt")
+				must(t, err)
+				resp.Body.Close()
+				if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusPermanentRedirect || loc != base+"hello.txt" {
+					t.Errorf("GET over plain HTTP = %d to %q, want 308 to %q", resp.StatusCode, loc, base+"hello.txt")
+				}
+			}
+			caFile := strings.TrimPrefix(p.waitLine(t, "CA file: "), "CA file: ")
+			for _, h2 := range []bool{false, true} {
+				wantBody(t, caClient(t, caFile, h2), base+"hello.txt", "hello")
+			}
+			must(t, p.cmd.Process.Signal(os.Interrupt))
+			if code := p.wait(t); code != 0 {
+				t.Errorf("serve exited %d, want 0\nstderr: %s", code, p.stderr)
+			}
+			if strings.Contains(p.stderr.String(), "LISTEN_FDS") {
+				t.Errorf("serve complained about LISTEN_FDS: %s", p.stderr)
+			}
+		})
 	}
 }
