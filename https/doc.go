@@ -67,7 +67,8 @@
 //   - CA, Cert and Key are each PEM text or a file name, by one rule (package
 //     certs): text starting with "-----BEGIN" is PEM, anything else is a file
 //     that must exist. CA replaces the system roots; without it the system
-//     roots are used. Cert and Key go together. A file may hold PEM, DER or
+//     roots are used. Cert needs Key unless its file holds the key too (PEM
+//     with both, or PKCS #12), as curl's --cert. A file may hold PEM, DER or
 //     PKCS #12; Passphrase opens an encrypted Key (PKCS #8) or PFX, a
 //     PKCS #12 file that replaces Cert and Key, as Node's pfx.
 //   - Path must start with "/" (or be "*" for OPTIONS) and may not hold a
