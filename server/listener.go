@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,7 +234,12 @@ func (l *Listener) bind(ctx context.Context) error {
 		}
 	default:
 		var lc net.ListenConfig
-		if ln, err = lc.Listen(ctx, "tcp", addr); err != nil {
+		if strings.EqualFold(l.host, DefaultHost) {
+			ln, err = listenLocalhost(ctx, &lc, l.port) // 127.0.0.1 and [::1] (localhost.go)
+		} else {
+			ln, err = lc.Listen(ctx, "tcp", addr)
+		}
+		if err != nil {
 			return fmt.Errorf("server: start %s listener on %s: %w", l.kind, addr, err)
 		}
 	}
