@@ -63,6 +63,9 @@ func (lf *listenFlags) check(flags *flag.FlagSet, cert string) error {
 		}
 		lf.socket = path
 	}
+	if lf.listen == "" && isSet(flags, "socket-mode") {
+		return usagef("--socket-mode goes with --listen unix:PATH")
+	}
 	mode, err := strconv.ParseUint(lf.socketMode, 8, 32)
 	if err != nil || mode&^0o777 != 0 {
 		return usagef("--socket-mode takes octal permission bits such as 0660, got %q", lf.socketMode)

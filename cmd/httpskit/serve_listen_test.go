@@ -134,8 +134,9 @@ func TestServeListenUsage(t *testing.T) {
 		{"listen tcp", []string{"--listen", "127.0.0.1:80"}, "--listen takes unix:PATH"},
 		{"listen empty path", []string{"--listen", "unix:"}, "--listen takes unix:PATH"},
 		{"listen and port", []string{"--listen", "unix:/tmp/x.sock", "--port", "8443"}, "replaces --host and --port"},
-		{"socket mode", []string{"--socket-mode", "rw"}, "octal"},
-		{"socket mode setuid", []string{"--socket-mode", "4755"}, "octal"},
+		{"socket mode", []string{"--listen", "unix:/tmp/x.sock", "--socket-mode", "rw"}, "octal"},
+		{"socket mode setuid", []string{"--listen", "unix:/tmp/x.sock", "--socket-mode", "4755"}, "octal"},
+		{"socket mode without listen", []string{"--socket-mode", "0600"}, "goes with --listen"},
 		{"config and pfx", []string{"--config", "x.json", "--pfx", "a.p12"}, "--config describes the whole site"},
 	}
 	for _, tt := range tests {
