@@ -224,8 +224,9 @@ func sameFiles(a, b []os.FileInfo) bool {
 // writes a temporary file and renames it over the old one, or rewrites the certificate and
 // then the key, is picked up within a second or two. Only the certificate and client CA given
 // as file names are reloaded (Cert and Key, or PFX, in any format package certs reads; an
-// encrypted key or PKCS #12 file is opened again with Passphrase, so a renewal must keep it); PEM text, CertPEM/KeyPEM and a TLSConfig with its own
-// Certificates, GetCertificate, ClientCAs or GetConfigForClient have nothing on disk, and
+// encrypted key or PKCS #12 file is opened again with Passphrase, so a renewal must keep
+// it); PEM text, CertPEM/KeyPEM and a TLSConfig with its own Certificates, GetCertificate,
+// ClientCAs or GetConfigForClient have nothing on disk, and
 // for a listener with nothing to reload ReloadCertificate returns an error wrapping
 // ErrNotReloadable.
 //
