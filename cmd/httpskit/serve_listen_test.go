@@ -214,3 +214,33 @@ func TestServeSocketActivation(t *testing.T) {
 		})
 	}
 }
+
+// TestServeEncryptedKey serves --cert with an encrypted --key (openssl genpkey -aes256 style
+// PKCS #8) opened with the passphrase from --passphrase-file.
+func TestServeEncryptedKey(t *testing.T) {
+	openssl := testenv.LookPath(t, "openssl")
+	dir, files := t.TempDir(), t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
+	ca, err := certs.NewCA("serve key test CA", 0)
+	must(t, err)
+	certPEM, keyPEM, err := ca.Issue(certs.LeafOptions{})
+	must(t, err)
+	cmd := exec.Command(openssl, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:key pass")
+	cmd.Stdin = strings.NewReader(string(keyPEM))
+	enc, err := cmd.Output()
+	must(t, err)
+	certFile, keyFile, passFile, caFile := filepath.Join(files, "cert.pem"), filepath.Join(files, "key.pem"), filepath.Join(files, "pass"), filepath.Join(files, "ca.pem")
+	must(t, os.WriteFile(certFile, certPEM, 0o644))
+	must(t, os.WriteFile(keyFile, enc, 0o600))
+	must(t, os.WriteFile(passFile, []byte("key pass\r\n"), 0o600))
+	must(t, os.WriteFile(caFile, ca.CertPEM, 0o644))
+
+	site := startServe(t, "--port", "0", "--cert", certFile, "--key", keyFile, "--passphrase-file", passFile, dir)
+	wantBody(t, caClient(t, caFile, true), site.url+"hello.txt", "hello")
+	must(t, site.stop())
+
+	err = run(context.Background(), []string{"serve", "--port", "0", "--cert", certFile, "--key", keyFile, dir}, io.Discard, io.Discard)
+	if !errors.Is(err, certs.ErrPassphrase) || !strings.Contains(err.Error(), keyFile) {
+		t.Errorf("serve without the passphrase = %v, want certs.ErrPassphrase naming %s", err, keyFile)
+	}
+}
