@@ -61,6 +61,7 @@ type Agent struct {
 
 	mu         sync.Mutex
 	transports map[poolKey]*pooled
+	sockets    map[socketKey]*http.Transport // Options.SocketPath (socket.go)
 }
 
 // DefaultAgent is the agent of requests whose Options.Agent is nil. Its
@@ -191,9 +192,12 @@ func (a *Agent) newTransport(s tlsSettings, key poolKey) *http.Transport {
 // their requests end. It is safe for concurrent use.
 func (a *Agent) CloseIdleConnections() {
 	a.mu.Lock()
-	ts := make([]*http.Transport, 0, len(a.transports))
+	ts := make([]*http.Transport, 0, len(a.transports)+len(a.sockets))
 	for _, e := range a.transports {
 		ts = append(ts, e.transport)
+	}
+	for _, t := range a.sockets {
+		ts = append(ts, t)
 	}
 	a.mu.Unlock()
 	for _, t := range ts {

@@ -70,11 +70,14 @@ func (c *Connect) CloseIdleConnections() {
 // without a Connect, else the Connect's own for that agent.
 func connectFor(ctx context.Context, a *Agent, p plan, port int) (plan, *http.Transport) {
 	c, _ := ctx.Value(connectKey{}).(*Connect)
-	if c == nil {
-		return p, a.transportFor(&p)
-	}
-	if c.Plain {
+	if c != nil && c.Plain {
 		p = p.plain(port)
+	}
+	switch {
+	case p.socket != "":
+		return p, a.socketTransport(p, c) // socket.go
+	case c == nil:
+		return p, a.transportFor(&p)
 	}
 	return p, c.transport(a, &p)
 }

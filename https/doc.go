@@ -54,6 +54,8 @@
 //	options.auth                        Options.Auth ("user:password" -> Basic)
 //	options.ca                          Options.CA (file or PEM text; replaces system roots)
 //	options.cert, options.key           Options.Cert, Options.Key (file or PEM text)
+//	(Node) options.pfx, passphrase      Options.PFX (a .p12/.pfx file), Options.Passphrase
+//	(Node) options.socketPath           Options.SocketPath (a Unix socket; Host still names the server)
 //	options.rejectUnauthorized: false   Options.InsecureSkipVerify: true
 //	(none: bounds on a response)        Options.MaxHeaderBytes, Options.MaxBodyBytes
 //	(none: memory on small devices)     Options.Memory (MemoryFrugal; automatic under GOMEMLIMIT)
@@ -102,7 +104,10 @@
 //   - CA, Cert and Key are each PEM text or a file name, by one rule (package
 //     certs): text starting with "-----BEGIN" is PEM, anything else is a file
 //     that must exist. CA replaces the system roots; without it the system
-//     roots are used. Cert and Key go together.
+//     roots are used. Cert needs Key unless its file holds the key too (PEM
+//     with both, or PKCS #12), as curl's --cert. A file may hold PEM, DER or
+//     PKCS #12; Passphrase opens an encrypted Key (PKCS #8) or PFX, a
+//     PKCS #12 file that replaces Cert and Key, as Node's pfx.
 //   - Path must start with "/" (or be "*" for OPTIONS) and may not hold a
 //     space or a control character; bytes outside ASCII are percent-encoded.
 //     Methods are sent as given, case included; any RFC 9110 token works.

@@ -53,10 +53,25 @@ type Options struct {
 	// system roots.
 	CA string
 	// Cert is the client certificate for mutual TLS: PEM text or a file
-	// name. It needs Key.
+	// name. It needs Key, unless its file holds the key too (PEM with both,
+	// or PKCS #12).
 	Cert string
 	// Key is the private key of Cert: PEM text or a file name.
 	Key string
+	// PFX is a PKCS #12 (.p12, .pfx) file holding the client certificate
+	// chain and its key, as Node's pfx: the name of the file. It replaces
+	// Cert and Key (setting both is an error).
+	PFX string
+	// Passphrase opens PFX or an encrypted Key (PKCS #8 ENCRYPTED PRIVATE
+	// KEY), as Node's passphrase. It is ignored for inputs that are not
+	// encrypted; a wrong or missing one is an ErrInvalidRequest wrapping
+	// certs.ErrPassphrase.
+	Passphrase string
+	// SocketPath, when set, sends the request over the Unix domain socket
+	// at this path instead of TCP to Host and Port, as Node's socketPath:
+	// HTTPS to a local daemon. Host still names the server in TLS (SNI and
+	// verification) and in the Host header. Zero uses TCP.
+	SocketPath string
 	// InsecureSkipVerify turns off verification of the server's
 	// certificate chain and name: the seed's rejectUnauthorized:false.
 	// The zero value verifies.
@@ -144,6 +159,7 @@ type plan struct {
 	serverName    string // Options.ServerName, checked
 	decompress    bool   // Options.Decompress
 	tls           tlsSettings
+	socket        string // Options.SocketPath
 }
 
 func invalid(method, u string, format string, args ...any) error {
@@ -172,8 +188,11 @@ func newPlan(opts Options) (plan, error) {
 		key.Headers = opts.Headers.Clone() // the caller may change its map later
 		a.plans.add(key, p)
 	}
-	var err error
-	p.tls, err = a.loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
+	cert, key, err := clientPair(&opts) // pfx.go
+	if err == nil {
+		p.tls, err = a.loadTLS(opts.CA, cert, key, opts.InsecureSkipVerify)
+	}
+	p.socket = opts.SocketPath
 	if err != nil {
 		return plan{}, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
 	}

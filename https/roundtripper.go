@@ -59,12 +59,20 @@ type roundTripper struct {
 
 // transport loads the TLS options and returns the agent's transport for them.
 func (rt *roundTripper) transport() (*http.Transport, error) {
-	s, err := rt.agent.loadTLS(rt.opts.CA, rt.opts.Cert, rt.opts.Key, rt.opts.InsecureSkipVerify)
+	cert, key, err := clientPair(&rt.opts) // pfx.go
+	var s tlsSettings
+	if err == nil {
+		s, err = rt.agent.loadTLS(rt.opts.CA, cert, key, rt.opts.InsecureSkipVerify)
+	}
 	if err != nil {
 		return nil, &Error{Kind: ErrInvalidRequest, Err: err}
 	}
 	p := rt.p
 	p.tls = s
+	if rt.opts.SocketPath != "" {
+		p.socket = rt.opts.SocketPath
+		return rt.agent.socketTransport(p, nil), nil // socket.go
+	}
 	return rt.agent.transportFor(&p), nil
 }
 

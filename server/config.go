@@ -2,6 +2,8 @@ package server
 
 import (
 	"crypto/tls"
+	"io/fs"
+	"net"
 	"time"
 
 	"github.com/httpskit/httpskit/storage"
@@ -51,6 +53,30 @@ type HTTPConfig struct {
 	// port, reported by Listener.Port after Start.
 	Port int
 
+	// SocketPath, when set, makes the listener a Unix domain socket at this path instead of
+	// TCP on Host and Port (Host is then only the name in Listener.URL), for a reverse proxy
+	// or a local client on the same machine (curl --unix-socket PATH). The socket file is
+	// created by Start, owned by the process's user and group, with SocketMode; Stop removes
+	// it. A socket file left by a process that died is removed first, but only when it is a
+	// socket and nothing accepts connections on it: a path held by a running server, or any
+	// other kind of file, makes Start fail and is left alone. A path starting with "@" is a
+	// Linux abstract socket: no file, no mode. See socket.go for the details.
+	SocketPath string
+	// SocketMode is the permission bits of the SocketPath file, set right after it is
+	// created. Zero means 0660: the owner and its group may connect (put the proxy's user in
+	// that group, or the socket in a setgid directory of its group). A client needs write
+	// permission to connect. Between creation and this chmod the file briefly has the
+	// default mode (0777 less the umask), so keep the socket in a directory that only the
+	// intended users can enter when that matters.
+	SocketMode fs.FileMode
+	// NetListener, when set, is served as it is instead of binding Host and Port or
+	// SocketPath: a socket the caller made, such as one inherited from systemd (socket
+	// activation: net.FileListener(os.NewFile(3, "")), as "httpskit serve" does with
+	// LISTEN_FDS) or a test's. The listener takes it over: Stop and RemoveServer close it,
+	// and a Start after that fails, since it cannot be opened again. Listener.Port and Addr
+	// report its address. The connection limits apply as for any listener.
+	NetListener net.Listener
+
 	// ReadHeaderTimeout bounds the time a client takes to send request headers (HTTP/1.x:
 	// from the start of the connection, after its TLS handshake, or from the first byte of a
 	// later request on it, to the end of the headers); a client still sending headers then
@@ -91,25 +117,37 @@ type HTTPConfig struct {
 	// MaxConnsPerIP bounds the connections the listener holds open at once from one client
 	// IP address; a new connection past it is closed at once. Behind a reverse proxy, a load
 	// balancer or a large NAT many clients share a few addresses: raise it, or turn it off.
-	// Zero means DefaultMaxConnsPerIP (256); negative means no limit.
+	// Zero means DefaultMaxConnsPerIP (256); negative means no limit. Connections over a
+	// Unix socket have no IP address and count only towards MaxConns.
 	MaxConnsPerIP int
 }
 
 // HTTPSConfig configures a TLS listener (AddHTTPSServer, AddHTTP2Server).
 //
 // The certificate and key come from, in order of precedence: TLSConfig (its Certificates,
-// GetCertificate or GetConfigForClient), CertPEM/KeyPEM, then Cert/Key. Cert and Key follow
-// the certs package rule: text that starts with "-----BEGIN" is PEM, anything else is the
-// name of a PEM file that must exist.
+// GetCertificate or GetConfigForClient), CertPEM/KeyPEM, then Cert/Key or PFX. Cert and Key
+// follow the certs package rule: text that starts with "-----BEGIN" is PEM, anything else is
+// the name of a file that must exist, holding PEM, DER or PKCS #12 (see package certs).
 type HTTPSConfig struct {
 	HTTPConfig
 
 	// Cert is the certificate chain as PEM text or a file name.
 	Cert string
-	// Key is the private key as PEM text or a file name.
+	// Key is the private key as PEM text or a file name. It may be an encrypted PKCS #8 key
+	// (ENCRYPTED PRIVATE KEY) opened with Passphrase. Empty with Cert set means the key is in
+	// Cert's file (a PKCS #12 file, or PEM holding both).
 	Key string
-	// CertPEM and KeyPEM are the seed's "buffer" form; they win over Cert and Key.
+	// CertPEM and KeyPEM are the seed's "buffer" form; they win over Cert and Key. They may
+	// hold PEM or DER; CertPEM may hold the bytes of a PKCS #12 file, KeyPEM then left empty.
 	CertPEM, KeyPEM []byte
+	// PFX is the name of a PKCS #12 (.p12, .pfx) file holding the certificate chain and its
+	// key, Node's pfx option: the same as Cert with Key empty. Setting it with Cert, Key,
+	// CertPEM or KeyPEM is an error. It is reloaded like Cert and Key.
+	PFX string
+	// Passphrase opens PFX or an encrypted Key, Node's passphrase option. It is ignored for
+	// inputs that are not encrypted; a wrong or missing one makes AddHTTPSServer fail with an
+	// error saying so (certs.ErrPassphrase). It is kept in memory for reloads.
+	Passphrase string
 
 	// CA holds the certificate authorities client certificates must chain to, as PEM text or
 	// a file name. Setting CA requires a ClientAuth that asks for certificates.

@@ -40,6 +40,25 @@
 // HTTPSConfig.CA and ClientAuth tls.RequireAndVerifyClientCert, Request.ClientCertificate
 // returns the client's verified certificate: its subject and names are the client's identity.
 //
+// # Certificate formats, Unix sockets and inherited listeners
+//
+// Cert and Key may name PEM, DER or PKCS #12 files, and Key may be an encrypted PKCS #8 key;
+// HTTPSConfig.PFX takes a .p12/.pfx file and Passphrase opens it or the encrypted key, as
+// Node's pfx and passphrase options do (package certs has the formats and their errors).
+// Reload covers them: a renewed PFX or encrypted key is opened with the same Passphrase.
+//
+// HTTPConfig.SocketPath listens on a Unix domain socket instead of TCP, for a reverse proxy on
+// the same machine (nginx "proxy_pass https://unix:/run/site.sock:") or a local client (curl
+// --unix-socket). The socket file belongs to the process's user and group with mode
+// SocketMode (DefaultSocketMode, 0660, when zero), is removed by Stop, and a stale one left by
+// a crashed server is replaced only when it is a socket that nothing answers on; a running
+// server's socket or any other file at the path makes Start fail and is left alone.
+// Connections over a Unix socket count towards MaxConns but have no IP for MaxConnsPerIP.
+//
+// HTTPConfig.NetListener serves a net.Listener the caller made: a socket handed over by
+// systemd (socket activation; "httpskit serve" reads LISTEN_FDS), or one a test opened. Stop
+// closes it, so it serves once.
+//
 // # Certificates from an ACME CA
 //
 // With HTTPSConfig.ACME a TLS listener obtains its certificate from Let's Encrypt (or any ACME
@@ -64,6 +83,9 @@
 //	new AwesomeServer(config)              New(Config{Logger: ...})
 //	server.addHTTPServer({host, port})     s.AddHTTPServer(HTTPConfig{Host, Port})
 //	server.addHTTPSServer({cert, key})     s.AddHTTPSServer(HTTPSConfig{Cert, Key})  (PEM text, CertPEM bytes, or file name)
+//	Node https {pfx, passphrase}           HTTPSConfig{PFX, Passphrase}; {key, passphrase}: HTTPSConfig{Key, Passphrase}
+//	Node server.listen(path)               HTTPConfig{SocketPath, SocketMode}
+//	Node server.listen(handle)             HTTPConfig{NetListener}
 //	server.addHTTP2Server(config)          s.AddHTTP2Server(HTTPSConfig{...})
 //	port 0 (random)                        RandomPort; zero Port means the seed's 7080
 //	server.removeServer(s) / servers       s.RemoveServer(l) / s.Servers()

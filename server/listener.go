@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"strconv"
@@ -34,6 +35,9 @@ type Listener struct {
 	host   string
 	port   int // as configured: 0 means any free port
 	lim    limits
+	socket string            // HTTPConfig.SocketPath: a Unix socket instead of TCP
+	mode   fs.FileMode       // HTTPConfig.SocketMode
+	given  net.Listener      // HTTPConfig.NetListener: the caller's socket
 	tlsCfg *tls.Config       // nil for plain HTTP
 	files  *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
 	acme   *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
@@ -43,7 +47,8 @@ type Listener struct {
 	hs      *http.Server // current net/http server; replaced after a stop
 	used    bool         // hs has served and cannot serve again
 	ln      net.Listener // bound socket while running
-	bound   int          // bound port while running
+	bound   int          // bound port while running (0 for a Unix socket)
+	closed  bool         // given has been closed: it cannot serve again
 	serving chan struct{}
 	conns   connTracking // connection limits (connlimit.go)
 }
@@ -51,11 +56,13 @@ type Listener struct {
 // Kind returns "HTTP", "HTTPS" or "HTTP/2".
 func (l *Listener) Kind() string { return l.kind }
 
-// Host returns the configured host ("localhost" when none was given).
+// Host returns the configured host ("localhost" when none was given); for a NetListener on
+// TCP, the IP address it is bound to ("0.0.0.0" or "::" for every interface).
 func (l *Listener) Host() string { return l.host }
 
 // Port returns the bound port while running, otherwise the configured port (0 for
-// RandomPort before the first start).
+// RandomPort before the first start). It is 0 for a Unix socket, and the port of the
+// caller's NetListener when it is a TCP one.
 func (l *Listener) Port() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -66,15 +73,50 @@ func (l *Listener) Port() int {
 }
 
 // Addr returns "host:port" of the bound socket while running, else of the configuration.
+// For a Unix socket it is "unix:" and the socket's path; for the caller's NetListener, its
+// address (network "unix": "unix:" and the path).
 func (l *Listener) Addr() string {
+	if l.socket != "" || l.given != nil {
+		return l.fixedAddr("")
+	}
 	return net.JoinHostPort(l.host, strconv.Itoa(l.Port()))
 }
 
-// URL returns the base URL of the listener, such as "https://localhost:7080".
+// fixedAddr returns the address of a Unix socket or of the caller's listener, which do not
+// change; tcp for a listener that binds Host and Port. It takes no lock.
+func (l *Listener) fixedAddr(tcp string) string {
+	switch {
+	case l.socket != "":
+		return "unix:" + l.socket
+	case l.given != nil && l.given.Addr().Network() != "tcp":
+		return l.given.Addr().Network() + ":" + l.given.Addr().String()
+	case l.given != nil:
+		return l.given.Addr().String()
+	}
+	return tcp
+}
+
+// Network returns "tcp", or "unix" for a Unix socket (SocketPath, or a NetListener on one).
+func (l *Listener) Network() string {
+	switch {
+	case l.socket != "":
+		return "unix"
+	case l.given != nil && l.given.Addr().Network() != "tcp":
+		return l.given.Addr().Network()
+	}
+	return "tcp"
+}
+
+// URL returns the base URL of the listener, such as "https://localhost:7080". For a Unix
+// socket it is the URL a client asks for over the socket, "https://" and the configured Host
+// ("https://localhost" by default), as in curl --unix-socket PATH https://localhost/.
 func (l *Listener) URL() string {
 	scheme := "https"
 	if l.tlsCfg == nil {
 		scheme = "http"
+	}
+	if l.Network() != "tcp" {
+		return scheme + "://" + l.host
 	}
 	return scheme + "://" + l.Addr()
 }
@@ -105,11 +147,22 @@ func (l *Listener) Original() *http.Server {
 func (l *Listener) TLSConfig() *tls.Config { return l.tlsCfg }
 
 func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*Listener, error) {
-	if cfg.Port < RandomPort || cfg.Port > 65535 {
+	switch {
+	case cfg.SocketPath != "" && cfg.NetListener != nil:
+		return nil, errors.New("server: SocketPath and NetListener are both set: give one")
+	case cfg.SocketMode&^fs.ModePerm != 0:
+		return nil, fmt.Errorf("server: SocketMode %v has more than permission bits", cfg.SocketMode)
+	case cfg.Port < RandomPort || cfg.Port > 65535:
 		return nil, fmt.Errorf("server: port %d out of range (0 for %d, RandomPort for any free port, or 1-65535)", cfg.Port, DefaultPort)
 	}
 	host, port := cfg.hostPort()
-	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg}
+	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg,
+		socket: cfg.SocketPath, mode: cfg.SocketMode, given: cfg.NetListener}
+	if l.given != nil {
+		if tcp, ok := l.given.Addr().(*net.TCPAddr); ok {
+			l.host, l.port = tcp.IP.String(), tcp.Port
+		}
+	}
 	l.hs = l.newHTTPServer(nil)
 	return l, nil
 }
@@ -166,31 +219,47 @@ func (l *Listener) bind(ctx context.Context) error {
 	if l.ln != nil {
 		return nil
 	}
-	addr := net.JoinHostPort(l.host, strconv.Itoa(l.port))
-	var lc net.ListenConfig
-	var ln net.Listener
-	var err error
-	if strings.EqualFold(l.host, DefaultHost) {
-		ln, err = listenLocalhost(ctx, &lc, l.port) // 127.0.0.1 and [::1] (localhost.go)
-	} else {
-		ln, err = lc.Listen(ctx, "tcp", addr)
-	}
-	if err != nil {
-		return fmt.Errorf("server: start %s listener on %s: %w", l.kind, addr, err)
+	var (
+		ln  net.Listener
+		err error
+	)
+	switch addr := l.fixedAddr(net.JoinHostPort(l.host, strconv.Itoa(l.port))); {
+	case l.given != nil && l.closed:
+		return fmt.Errorf("server: start %s listener on %s: its NetListener was closed when the listener stopped, and cannot serve again", l.kind, addr)
+	case l.given != nil:
+		ln = l.given
+	case l.socket != "":
+		if ln, err = listenUnix(ctx, l.socket, l.mode); err != nil {
+			return fmt.Errorf("server: start %s listener on %s: %w", l.kind, addr, err)
+		}
+	default:
+		var lc net.ListenConfig
+		if strings.EqualFold(l.host, DefaultHost) {
+			ln, err = listenLocalhost(ctx, &lc, l.port) // 127.0.0.1 and [::1] (localhost.go)
+		} else {
+			ln, err = lc.Listen(ctx, "tcp", addr)
+		}
+		if err != nil {
+			return fmt.Errorf("server: start %s listener on %s: %w", l.kind, addr, err)
+		}
 	}
 	l.ln = ln
-	l.bound = ln.Addr().(*net.TCPAddr).Port
+	l.bound = 0
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		l.bound = tcp.Port
+	}
 	return nil
 }
 
-// unbind closes a socket opened by bind that never served.
+// unbind closes a socket opened by bind that never served. The caller's NetListener stays
+// open: Start failed, and a later Start serves it.
 func (l *Listener) unbind() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ln != nil {
+	if l.ln != nil && l.ln != l.given {
 		l.ln.Close()
-		l.ln = nil
 	}
+	l.ln = nil
 }
 
 // serve starts serving the bound socket in its own goroutine.
@@ -211,7 +280,8 @@ func (l *Listener) serve() {
 	}
 	done := make(chan struct{})
 	l.serving = done
-	l.srv.logger.Info("listening", "kind", l.kind, "addr", net.JoinHostPort(l.host, strconv.Itoa(l.bound)))
+	addr := l.addrLocked()
+	l.srv.logger.Info("listening", "kind", l.kind, "addr", addr)
 	go func() {
 		defer close(done)
 		if l.files != nil {
@@ -232,7 +302,9 @@ func (l *Listener) stop(ctx context.Context) error {
 	hs, done := l.hs, l.serving
 	ln := l.ln
 	cl := l.conns.cur
+	addr := l.addrLocked()
 	l.ln, l.serving = nil, nil
+	l.closed = l.closed || ln != nil && ln == l.given
 	l.mu.Unlock()
 	if ln == nil {
 		return nil
@@ -251,6 +323,21 @@ func (l *Listener) stop(ctx context.Context) error {
 	if cl != nil {
 		cl.waitLingering() // each ends by ctx's deadline or lingerTime
 	}
-	l.srv.logger.Info("stopped", "kind", l.kind, "addr", net.JoinHostPort(l.host, strconv.Itoa(l.bound)))
+	l.srv.logger.Info("stopped", "kind", l.kind, "addr", addr)
 	return err
+}
+
+// closeGiven closes the caller's NetListener if the listener has not closed it already.
+func (l *Listener) closeGiven() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.given != nil && !l.closed && l.ln == nil {
+		l.closed = true
+		l.given.Close()
+	}
+}
+
+// addrLocked is Addr with l.mu held.
+func (l *Listener) addrLocked() string {
+	return l.fixedAddr(net.JoinHostPort(l.host, strconv.Itoa(l.bound)))
 }

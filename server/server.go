@@ -145,7 +145,8 @@ func (s *Server) add(l *Listener) error {
 }
 
 // RemoveServer removes a listener. A running listener stops accepting at once and its
-// in-flight requests get a few seconds to finish before their connections are closed.
+// in-flight requests get a few seconds to finish before their connections are closed. The
+// caller's NetListener, if any, is closed, whether it ran or not.
 func (s *Server) RemoveServer(l *Listener) error {
 	s.mu.Lock()
 	i := slices.Index(s.listeners, l)
@@ -160,7 +161,9 @@ func (s *Server) RemoveServer(l *Listener) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), removeGrace)
 	defer cancel()
-	if err := l.stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err := l.stop(ctx)
+	l.closeGiven()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil

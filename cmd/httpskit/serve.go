@@ -35,6 +35,7 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	listen                                    listenFlags   // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
 	metricsAddr                               string        // --metrics-addr
 	metricsPublic                             bool          // --metrics-public
 	names                                     nameList      // --name (lan.go)
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	f.listen.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) over plain HTTP on this loopback HOST:PORT (off by default)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	f.acme.register(fs)
@@ -101,8 +103,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "pfx", "listen")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
+	}
+	if err := f.listen.check(fs, f.cert); err != nil {
+		return err
+	}
+	if f.config != "" && len(f.listen.inherited) > 0 {
+		closeAll(f.listen.inherited)
+		return usagef("sockets passed by socket activation are served with the listener flags, not --config")
 	}
 
 	var cfg server.Config
@@ -210,10 +219,14 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	hc := server.HTTPSConfig{HTTPConfig: limits}
 	hc.Port = port
-	if f.acme.domain != "" {
+	pfx := f.listen.apply(&hc)
+	switch {
+	case f.acme.domain != "":
 		hc.ACME = f.acme.config(stdout, stderr)
-	} else if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
-		return err
+	case !pfx:
+		if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
+			return err
+		}
 	}
 	if f.clientCA != "" {
 		hc.CA = f.clientCA
@@ -223,12 +236,12 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if err != nil {
 		return err
 	}
-	if f.httpPort >= 0 {
+	if inherited := f.listen.httpListener(); inherited != nil || f.httpPort >= 0 {
 		hp := f.httpPort
 		if hp == 0 {
 			hp = server.RandomPort
 		}
-		limits.Port = hp
+		limits.Port, limits.NetListener = hp, inherited
 		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}
@@ -433,15 +446,20 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string,
 				}
 			}
 		}
-		if first == "" && l.Kind() != server.KindHTTP {
-			first = u
-		}
+		how := u // what curl needs to reach it
 		fmt.Fprintf(w, "%-6s %s\n", l.Kind(), u)
 		for _, m := range more {
 			fmt.Fprintf(w, "%-6s %s\n", "", m)
 		}
+		if socket, ok := strings.CutPrefix(l.Addr(), "unix:"); ok {
+			how = "--unix-socket " + socket + " " + u
+			fmt.Fprintf(w, "%-6s on the Unix socket %s\n", "", socket)
+		}
 		if why, ok := plain[l]; ok {
 			fmt.Fprintf(w, "       serves the site over plain HTTP, not redirected to HTTPS: %s\n", why)
+		}
+		if first == "" && l.Kind() != server.KindHTTP {
+			first = how
 		}
 	}
 	if dev.ca != nil {
