@@ -9,10 +9,13 @@ import (
 const (
 	// DefaultHost is the interface a listener binds when HTTPConfig.Host is empty.
 	DefaultHost = "localhost"
-	// DefaultPort is the port a listener binds when HTTPConfig.Port is zero (the seed's 7080).
+	// DefaultPort is AwesomeServer's default port, 7080: what serve and a config file use when
+	// no port is given. Write it in HTTPConfig.Port to bind 7080; a zero Port means any free
+	// port.
 	DefaultPort = 7080
-	// RandomPort asks the kernel for any free port; Listener.Port reports it once started.
-	RandomPort = -1
+	// RandomPort (0) asks the kernel for any free port; Listener.Port reports it once started.
+	// A negative port means the same.
+	RandomPort = 0
 
 	// DefaultReadHeaderTimeout bounds how long a client may take to send request headers
 	// (slowloris protection).
@@ -43,8 +46,10 @@ type HTTPConfig struct {
 	// Host is the interface to bind. Zero means "localhost" (loopback only); "0.0.0.0" or
 	// "::" bind every interface.
 	Host string
-	// Port is the TCP port. Zero means DefaultPort (7080); RandomPort (-1) means any free
-	// port, reported by Listener.Port after Start.
+	// Port is the TCP port. Zero (RandomPort), or any negative value, means any free port,
+	// reported by Listener.Port after Start, as AwesomeServer's docs ("for a random port, set
+	// to 0") and Go's ":0" say. Write DefaultPort for AwesomeServer's 7080. (Until 2026-12
+	// zero meant 7080 and -1 any free port: a program that wrote -1 still gets a free port.)
 	Port int
 
 	// ReadHeaderTimeout bounds the time a client takes to send request headers (HTTP/1.x:
@@ -182,11 +187,8 @@ func (c HTTPConfig) hostPort() (string, int) {
 	if host == "" {
 		host = DefaultHost
 	}
-	switch {
-	case port == 0:
-		port = DefaultPort
-	case port == RandomPort:
-		port = 0
+	if port < 0 {
+		port = RandomPort
 	}
 	return host, port
 }

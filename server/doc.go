@@ -46,7 +46,7 @@
 //	server.addHTTPServer({host, port})     s.AddHTTPServer(HTTPConfig{Host, Port})
 //	server.addHTTPSServer({cert, key})     s.AddHTTPSServer(HTTPSConfig{Cert, Key})  (PEM text, CertPEM bytes, or file name)
 //	server.addHTTP2Server(config)          s.AddHTTP2Server(HTTPSConfig{...})
-//	port 0 (random)                        RandomPort; zero Port means the seed's 7080
+//	port 0 (random), default 7080          Port 0 (RandomPort) is any free port; DefaultPort is 7080
 //	server.removeServer(s) / servers       s.RemoveServer(l) / s.Servers()
 //	server.start() / stop() / running      s.Start(ctx) / s.Stop(ctx) / s.Running()
 //	server.route(method, path, handler)    s.Route / s.RouteFunc / s.RouteRegexp
@@ -69,7 +69,8 @@
 //
 //   - Start binds every listener or none, and returns the error (upstream hangs on a busy port
 //     and leaks the listeners that did start).
-//   - The host setting is honoured; the default port is the documented 7080.
+//   - The host setting is honoured. Port 0 is any free port, as upstream's docs say (its code
+//     bound 7080); write DefaultPort for 7080, which serve and a config file use by default.
 //   - A certificate or key problem is reported by AddHTTPSServer, naming the problem.
 //   - Request bodies are bounded; malformed percent escapes get 400; nothing a request does
 //     can crash the process or leak a stack trace or an absolute path.

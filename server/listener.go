@@ -49,8 +49,8 @@ func (l *Listener) Kind() string { return l.kind }
 // Host returns the configured host ("localhost" when none was given).
 func (l *Listener) Host() string { return l.host }
 
-// Port returns the bound port while running, otherwise the configured port (0 for
-// RandomPort before the first start).
+// Port returns the bound port while running, otherwise the configured port (0 for any free
+// port before the first start).
 func (l *Listener) Port() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -100,8 +100,8 @@ func (l *Listener) Original() *http.Server {
 func (l *Listener) TLSConfig() *tls.Config { return l.tlsCfg }
 
 func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*Listener, error) {
-	if cfg.Port < RandomPort || cfg.Port > 65535 {
-		return nil, fmt.Errorf("server: port %d out of range (0 for %d, RandomPort for any free port, or 1-65535)", cfg.Port, DefaultPort)
+	if cfg.Port > 65535 {
+		return nil, fmt.Errorf("server: port %d out of range (0 for any free port, or 1-65535)", cfg.Port)
 	}
 	host, port := cfg.hostPort()
 	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg}

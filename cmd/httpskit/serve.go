@@ -168,13 +168,9 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if !fi.IsDir() {
 		return fmt.Errorf("serve: %s is not a directory", dir)
 	}
-	port := f.port
-	if port == 0 {
-		port = server.RandomPort
-	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	hc := server.HTTPSConfig{HTTPConfig: limits}
-	hc.Port = port
+	hc.Port = f.port // 0: any free port, as in the library
 	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
 		return err
 	}
@@ -187,11 +183,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 		return err
 	}
 	if f.httpPort >= 0 {
-		hp := f.httpPort
-		if hp == 0 {
-			hp = server.RandomPort
-		}
-		limits.Port = hp
+		limits.Port = f.httpPort
 		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package siteconfig
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,9 @@ func TestParse(t *testing.T) {
 	good := `{
   "listeners": [
     {"kind": "HTTPS", "port": 7443, "readHeaderTimeout": "5s"},
-    {"kind": "http", "port": -1, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1}
+    {"kind": "http", "port": 0, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1},
+    {"kind": "http2"},
+    {"kind": "http", "Port": -1}
   ],
   "routes": [
     {"path": "/old", "redirect": "/new", "temporary": true},
@@ -26,6 +29,10 @@ func TestParse(t *testing.T) {
 	if s.Listeners[0].Kind != "https" || time.Duration(s.Listeners[0].ReadHeaderTimeout) != 5*time.Second || s.Listeners[1].MaxBodyBytes != 1024 ||
 		s.Listeners[1].MaxConns != 10 || s.Listeners[1].MaxConnsPerIP != -1 {
 		t.Errorf("Parse(good) listeners = %+v", s.Listeners)
+	}
+	// An absent port is 7080; 0 and negative ports stay (any free port).
+	if got := []int{s.Listeners[0].Port, s.Listeners[1].Port, s.Listeners[2].Port, s.Listeners[3].Port}; !slices.Equal(got, []int{7443, 0, 7080, -1}) {
+		t.Errorf("Parse(good) ports = %v, want [7443 0 7080 -1]", got)
 	}
 	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" {
 		t.Errorf("Parse(good) routes = %+v", s.Routes)
