@@ -2,6 +2,8 @@ package server
 
 import (
 	"crypto/tls"
+	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -94,6 +96,66 @@ type HTTPConfig struct {
 	// balancer or a large NAT many clients share a few addresses: raise it, or turn it off.
 	// Zero means DefaultMaxConnsPerIP (256); negative means no limit.
 	MaxConnsPerIP int
+
+	// HTTP/2 limits of TLS listeners (plain HTTP listeners ignore them). They bound what one
+	// client connection may hold in server memory; FrugalHTTP2 has values for small devices
+	// (what `httpskit serve --frugal` uses). Zero means net/http's default, given for each;
+	// negative is an error. Listener.Original().HTTP2 holds them, as an *http.HTTP2Config.
+	//
+	// HTTP2MaxConcurrentStreams bounds the streams (requests) a client may have open at once
+	// on one connection. Zero means 250.
+	HTTP2MaxConcurrentStreams int
+	// HTTP2MaxReadFrameSize is the largest frame the server accepts, 16 KiB to 16 MiB - 1.
+	// Zero means 1 MiB.
+	HTTP2MaxReadFrameSize int
+	// HTTP2StreamWindow bounds the request body bytes a client may send on one stream ahead
+	// of the handler reading them (the stream's flow-control window). Zero means 1 MiB.
+	HTTP2StreamWindow int
+	// HTTP2ConnWindow bounds the request body bytes a client may send ahead of the handlers
+	// on one connection, all streams together. Zero means 1 MiB.
+	HTTP2ConnWindow int
+}
+
+// FrugalHTTP2 sets the HTTP/2 limits of c for small devices, as `httpskit serve --frugal`
+// does: 32 streams per connection, frames of at most 16 KiB, and 256 KiB of request body
+// ahead of the handlers per stream and per connection.
+func (c *HTTPConfig) FrugalHTTP2() {
+	c.HTTP2MaxConcurrentStreams = 32
+	c.HTTP2MaxReadFrameSize = 16 << 10
+	c.HTTP2StreamWindow = 256 << 10
+	c.HTTP2ConnWindow = 256 << 10
+}
+
+// http2Config checks the HTTP/2 limits and returns them for http.Server.HTTP2 (nil when all
+// are zero).
+func (c HTTPConfig) http2Config() (*http.HTTP2Config, error) {
+	if c.HTTP2MaxConcurrentStreams == 0 && c.HTTP2MaxReadFrameSize == 0 && c.HTTP2StreamWindow == 0 && c.HTTP2ConnWindow == 0 {
+		return nil, nil
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"HTTP2MaxConcurrentStreams", c.HTTP2MaxConcurrentStreams}, {"HTTP2MaxReadFrameSize", c.HTTP2MaxReadFrameSize},
+		{"HTTP2StreamWindow", c.HTTP2StreamWindow}, {"HTTP2ConnWindow", c.HTTP2ConnWindow}} {
+		if v.n < 0 {
+			return nil, fmt.Errorf("server: %s %d is negative (zero means net/http's default)", v.name, v.n)
+		}
+	}
+	if f := c.HTTP2MaxReadFrameSize; f != 0 && (f < 16<<10 || f >= 16<<20) {
+		return nil, fmt.Errorf("server: HTTP2MaxReadFrameSize %d out of range (16384 to 16777215, or 0 for 1 MiB)", f)
+	}
+	if w := c.HTTP2StreamWindow; w != 0 && w < 65535 {
+		return nil, fmt.Errorf("server: HTTP2StreamWindow %d below HTTP/2's initial 65535", w)
+	}
+	if w := c.HTTP2ConnWindow; w != 0 && w < 65535 {
+		return nil, fmt.Errorf("server: HTTP2ConnWindow %d below HTTP/2's initial 65535", w)
+	}
+	return &http.HTTP2Config{
+		MaxConcurrentStreams:          c.HTTP2MaxConcurrentStreams,
+		MaxReadFrameSize:              c.HTTP2MaxReadFrameSize,
+		MaxReceiveBufferPerStream:     c.HTTP2StreamWindow,
+		MaxReceiveBufferPerConnection: c.HTTP2ConnWindow,
+	}, nil
 }
 
 // HTTPSConfig configures a TLS listener (AddHTTPSServer, AddHTTP2Server).
@@ -135,7 +197,8 @@ type limits struct {
 	readHeader, read, write, idle time.Duration
 	maxHeader                     int
 	maxBody                       int64
-	maxConns, maxConnsPerIP       int // zero: no limit
+	maxConns, maxConnsPerIP       int               // zero: no limit
+	http2                         *http.HTTP2Config // nil: net/http's defaults
 }
 
 func pickDuration(v, def time.Duration) time.Duration {

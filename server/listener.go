@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -40,7 +42,9 @@ type Listener struct {
 	ln      net.Listener // bound socket while running
 	bound   int          // bound port while running
 	serving chan struct{}
-	conns   connTracking // connection limits (connlimit.go)
+	// nextProto is hs.TLSNextProto as it was before hs served (newHTTPServer).
+	nextProto map[string]func(*http.Server, *tls.Conn, http.Handler)
+	conns     connTracking // connection limits (connlimit.go)
 }
 
 // Kind returns "HTTP", "HTTPS" or "HTTP/2".
@@ -105,12 +109,30 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 	}
 	host, port := cfg.hostPort()
 	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg}
+	h2, err := cfg.http2Config()
+	if err != nil {
+		return nil, err
+	}
+	if tlsCfg != nil {
+		l.lim.http2 = h2
+	}
 	l.hs = l.newHTTPServer(nil)
 	return l, nil
 }
 
-// newHTTPServer makes the net/http server, copying user-set fields from prev when given.
+// newHTTPServer makes the net/http server of one run of l. The first run's comes from l's
+// settings. A restart's is a copy of prev, the server of the run before: every exported field
+// is copied by reflection, so each one set through Original carries over, including fields a
+// later Go adds. The one field net/http fills in itself while serving, TLSNextProto (it adds
+// its "h2" handler, bound to the old server), is instead taken as it was before that run
+// served (l.nextProto).
 func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
+	if prev != nil {
+		hs := new(http.Server)
+		copyExported(hs, prev)
+		hs.TLSNextProto = maps.Clone(l.nextProto)
+		return hs
+	}
 	hs := &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		TLSConfig:         l.tlsCfg,
@@ -120,28 +142,52 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 		IdleTimeout:       l.lim.idle,
 		MaxHeaderBytes:    l.lim.maxHeader,
 		ErrorLog:          l.srv.errorLog,
+		HTTP2:             l.lim.http2,
 	}
 	hs.Protocols = new(http.Protocols)
 	hs.Protocols.SetHTTP1(true)
 	if l.tlsCfg != nil {
 		hs.Protocols.SetHTTP2(true)
 	}
-	if prev != nil {
-		hs.Handler = prev.Handler
-		hs.ReadHeaderTimeout = prev.ReadHeaderTimeout
-		hs.ReadTimeout = prev.ReadTimeout
-		hs.WriteTimeout = prev.WriteTimeout
-		hs.IdleTimeout = prev.IdleTimeout
-		hs.MaxHeaderBytes = prev.MaxHeaderBytes
-		hs.ErrorLog = prev.ErrorLog
-		hs.ConnState = prev.ConnState
-		hs.ConnContext = prev.ConnContext
-		hs.BaseContext = prev.BaseContext
-		hs.HTTP2 = prev.HTTP2
-		hs.Protocols = prev.Protocols
-		hs.DisableGeneralOptionsHandler = prev.DisableGeneralOptionsHandler
-	}
 	return hs
+}
+
+// copyExported sets every exported field of dst to the value in src. http.Server's
+// unexported fields (its locks and connection tracking) belong to the run that used src.
+func copyExported(dst, src *http.Server) {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range s.NumField() {
+		if s.Type().Field(i).IsExported() {
+			d.Field(i).Set(s.Field(i))
+		}
+	}
+}
+
+// checkServe returns the error net/http's Serve would return at once for hs instead of
+// serving, so that Start can refuse before anything listens: HTTP/2 on TLS needs one of the
+// two ECDHE AES-128-GCM suites when CipherSuites is set and TLS 1.2 is allowed.
+func (l *Listener) checkServe(hs *http.Server) error {
+	tc := hs.TLSConfig
+	if tc == nil || tc.CipherSuites == nil || tc.MinVersion >= tls.VersionTLS13 {
+		return nil
+	}
+	if _, custom := hs.TLSNextProto["h2"]; custom {
+		return nil
+	}
+	if p := hs.Protocols; p != nil && !p.HTTP2() {
+		return nil
+	}
+	if hs.Protocols == nil && hs.TLSNextProto != nil { // net/http's historic "HTTP/2 off"
+		return nil
+	}
+	for _, cs := range tc.CipherSuites {
+		if cs == tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 || cs == tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 {
+			return nil
+		}
+	}
+	return fmt.Errorf("server: %s listener on %s cannot serve HTTP/2: TLSConfig.CipherSuites has neither "+
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 nor TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, which HTTP/2 requires "+
+		"(add one, or turn HTTP/2 off with Original().Protocols)", l.kind, net.JoinHostPort(l.host, strconv.Itoa(l.port)))
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -154,6 +200,9 @@ func (l *Listener) bind(ctx context.Context) error {
 	defer l.mu.Unlock()
 	if l.ln != nil {
 		return nil
+	}
+	if err := l.checkServe(l.hs); err != nil {
+		return err
 	}
 	addr := net.JoinHostPort(l.host, strconv.Itoa(l.port))
 	var lc net.ListenConfig
@@ -188,6 +237,7 @@ func (l *Listener) serve() {
 	}
 	l.used = true
 	hs := l.hs
+	l.nextProto = maps.Clone(hs.TLSNextProto) // before net/http adds its own (newHTTPServer)
 	ln := l.limitConns(hs, l.ln)
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
@@ -201,7 +251,13 @@ func (l *Listener) serve() {
 			defer l.files.watch(l)() // ends before done is closed: nothing outlives stop
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			l.srv.logger.Error("listener stopped", "kind", l.kind, "err", err)
+			// Serve closed the socket: the listener no longer runs.
+			l.srv.logger.Error("listener failed", "kind", l.kind, "addr", ln.Addr().String(), "err", err)
+			l.mu.Lock()
+			if l.serving == done {
+				l.ln, l.serving = nil, nil
+			}
+			l.mu.Unlock()
 		}
 	}()
 }

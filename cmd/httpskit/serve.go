@@ -35,6 +35,7 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	frugal                                    frugalFlag    // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -56,9 +57,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
-	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
-	fs.Var(&frugal, "frugal", frugalUsage)
-	if err := frugal.fromEnv(); err != nil {
+	fs.Var(&f.frugal, "frugal", frugalUsage)
+	if err := f.frugal.fromEnv(); err != nil {
 		return err
 	}
 	dirs, err := parseInterleaved(fs, args)
@@ -100,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dev := &devCert{root: f.caRoot}
 	what := f.config
 	if f.config != "" {
-		err = configureFromFile(s, f.config, dev)
+		err = configureFromFile(s, f.config, dev, f.frugal)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
@@ -118,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer dbg.Close()
 	}
-	frugalServer(s, frugal)
+	frugalGC(f.frugal)
 	defer memReport(stderr, "serve")
 	if err := s.Start(ctx); err != nil {
 		return err
@@ -169,6 +169,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 		return fmt.Errorf("serve: %s is not a directory", dir)
 	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
+	frugalLimits(&limits, f.frugal)
 	hc := server.HTTPSConfig{HTTPConfig: limits}
 	hc.Port = f.port // 0: any free port, as in the library
 	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
@@ -211,7 +212,7 @@ func httpsRedirect(tl *server.Listener) server.HandlerFunc {
 	}
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert) error {
+func configureFromFile(s *server.Server, name string, dev *devCert, frugal frugalFlag) error {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return err
@@ -224,6 +225,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert) error {
 			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 		}
+		frugalLimits(&hc, frugal)
 		if l.Kind == "http" {
 			if _, err := s.AddHTTPServer(hc); err != nil {
 				return fmt.Errorf("config listeners[%d]: %w", i, err)
