@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpskit/httpskit/internal/testenv"
 	"golang.org/x/net/http2"
 )
 
@@ -254,31 +255,9 @@ func serverSettings(t *testing.T, l *Listener) (map[http2.SettingID]uint32, uint
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	io.WriteString(c, http2.ClientPreface)
-	fr := http2.NewFramer(c, c)
-	if err := fr.WriteSettings(); err != nil {
+	settings, window, err := testenv.H2Settings(c)
+	if err != nil {
 		t.Fatal(err)
-	}
-	settings := map[http2.SettingID]uint32{}
-	window := uint32(65535)
-	for gotSettings, gotWindow := false, false; !gotSettings || !gotWindow; {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			t.Fatalf("reading the server's opening frames: %v", err)
-		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				f.ForeachSetting(func(s http2.Setting) error { settings[s.ID] = s.Val; return nil })
-				gotSettings = true
-			}
-		case *http2.WindowUpdateFrame:
-			if f.StreamID == 0 {
-				window += f.Increment
-				gotWindow = true
-			}
-		}
 	}
 	return settings, window
 }
