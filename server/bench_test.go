@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -356,10 +357,17 @@ func benchPKI(b testing.TB) (tls.Certificate, *tls.Config) {
 // helloBody, and returns its address. BenchmarkIdleConn holds more connections from one
 // address than DefaultMaxConnsPerIP: that limit is off; MaxConns keeps its default.
 func startOurs(b testing.TB) string {
+	return startOursWith(b, HTTPConfig{})
+}
+
+// startOursWith is startOurs with cfg as the listener's configuration (its Host, Port and
+// MaxConnsPerIP are set as startOurs sets them).
+func startOursWith(b testing.TB, cfg HTTPConfig) string {
 	s := New(Config{})
 	check(b, s.RouteFunc("GET", "/", helloRoute))
 	p := getPKI(b)
-	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort, MaxConnsPerIP: -1}, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
+	cfg.Host, cfg.Port, cfg.MaxConnsPerIP = "127.0.0.1", RandomPort, -1
+	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: cfg, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
 	check(b, err)
 	check(b, s.Start(context.Background()))
 	b.Cleanup(func() {
@@ -571,7 +579,9 @@ func (c *h2Client) get() error {
 
 func BenchmarkEndToEnd(b *testing.B) {
 	_, clientCfg := benchPKI(b)
-	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"nethttp", startPlain(b)}}
+	// ours-log: with an access log (text lines to io.Discard), to weigh its cost.
+	accessLog := slog.New(slog.NewTextHandler(io.Discard, nil))
+	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"ours-log", startOursWith(b, HTTPConfig{AccessLog: accessLog})}, {"nethttp", startPlain(b)}}
 	for _, proto := range []string{"h1", "h2"} {
 		for _, srv := range servers {
 			b.Run(proto+"/"+srv.name, func(b *testing.B) {
@@ -608,7 +618,9 @@ func BenchmarkEndToEnd(b *testing.B) {
 // of both sides, and so is allocs/op.
 func BenchmarkHandshake(b *testing.B) {
 	_, clientCfg := benchPKI(b)
-	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"nethttp", startPlain(b)}}
+	// ours-log: with an access log (text lines to io.Discard), to weigh its cost.
+	accessLog := slog.New(slog.NewTextHandler(io.Discard, nil))
+	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"ours-log", startOursWith(b, HTTPConfig{AccessLog: accessLog})}, {"nethttp", startPlain(b)}}
 	req := []byte("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	buf := make([]byte, 4096)
 	for _, mode := range []string{"full", "resumed"} {
@@ -960,5 +972,28 @@ func TestHeaderValuesOutliveExchange(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// BenchmarkAccessLog is the cost of one access log line (HTTPConfig.AccessLog) for a TLS
+// request, with slog's text and JSON handlers writing to io.Discard: what the access log adds
+// to a request's server CPU, beside BenchmarkEndToEnd's figures.
+func BenchmarkAccessLog(b *testing.B) {
+	r := benchRequest("GET", "/index.html?x=1")
+	r.RemoteAddr = "127.0.0.1:54321"
+	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, DidResume: true}
+	info := RequestInfo{Request: r, Start: time.Now(), Duration: 12345 * time.Nanosecond, Status: 200, Bytes: 1234}
+	for _, h := range []struct {
+		name string
+		h    slog.Handler
+	}{{"text", slog.NewTextHandler(io.Discard, nil)}, {"json", slog.NewJSONHandler(io.Discard, nil)}} {
+		b.Run(h.name, func(b *testing.B) {
+			o := AccessLogObserver(slog.New(h.h))
+			b.ReportAllocs()
+			for b.Loop() {
+				o.RequestDone(info)
+			}
+		})
 	}
 }

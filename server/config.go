@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -114,6 +115,15 @@ type HTTPConfig struct {
 	// HTTP2ConnWindow bounds the request body bytes a client may send ahead of the handlers
 	// on one connection, all streams together. Zero means 1 MiB.
 	HTTP2ConnWindow int
+
+	// AccessLog receives one line per request, at level Info with the message "request"
+	// (see AccessLogObserver for its attributes). Nil means no access log. Lines go through
+	// the logger's handler on the request's goroutine: give it a buffered writer when it
+	// logs to a file or a terminal.
+	AccessLog *slog.Logger
+	// Observer is told of every finished request of the listener, after the access log
+	// (see Observer). Nil means none.
+	Observer Observer
 }
 
 // FrugalHTTP2 sets the HTTP/2 limits of c for small devices, as `httpskit serve --frugal`

@@ -35,6 +35,7 @@ type Listener struct {
 	lim    limits
 	tlsCfg *tls.Config // nil for plain HTTP
 	files  *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
+	obs    Observer    // nil: no access log and no observer (observe.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -116,6 +117,7 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 	if tlsCfg != nil {
 		l.lim.http2 = h2
 	}
+	l.obs = cfg.observer()
 	l.hs = l.newHTTPServer(nil)
 	return l, nil
 }
@@ -191,7 +193,14 @@ func (l *Listener) checkServe(hs *http.Server) error {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	l.srv.dispatch(w, r, l.lim.maxBody, true)
+	ex := new(exchange)
+	if l.obs == nil {
+		l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
+		return
+	}
+	start := time.Now()
+	defer l.observe(ex, r, start) // observe.go
+	l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
 }
 
 // bind opens the socket. It does not serve yet.
