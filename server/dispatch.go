@@ -60,8 +60,8 @@ func (s *Server) route(ex *exchange, r *http.Request) {
 		if res.finished {
 			break
 		}
-		if e.method != "*" && e.method != r.Method {
-			continue
+		if e.method != "*" && e.method != r.Method && (e.method != http.MethodGet || r.Method != http.MethodHead) {
+			continue // a GET route answers HEAD too
 		}
 		rest, params, ok := e.m.Match(path, ex.params[:0])
 		if !ok {

@@ -208,7 +208,7 @@ func TestWireController(t *testing.T) {
 		{"Before failing skips the method", "GET", "/ctl/x", "", http.Header{"X-Fail": {"1"}}, 500, "Error handling request GET /ctl/x.", 0, 0},
 		{"Get only: GET", "GET", "/only", "", nil, 200, "only get", 0, 1},
 		{"Get only: POST falls through", "POST", "/only", "x", nil, 404, "Not found POST /only.", 0, 0},
-		{"Get only: HEAD is not GET", "HEAD", "/only", "", nil, 404, "", 0, 0},
+		{"Get only: HEAD is answered by Get", "HEAD", "/only", "", nil, 200, "", 0, 1},
 		{"spelled GET", "GET", "/spell", "", nil, 200, "GET", 0, 0},
 		{"spelled HandlePost", "POST", "/spell", "", nil, 200, "HandlePost", 0, 0},
 		{"spelled: PUT falls through", "PUT", "/spell", "", nil, 404, "Not found PUT /spell.", 0, 0},

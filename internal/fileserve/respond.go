@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 )
@@ -30,8 +29,9 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveContent sends the open regular file f through http.ServeContent,
-// which handles HEAD, Range, conditional requests and Content-Length.
-func serveContent(w http.ResponseWriter, r *http.Request, f *os.File, modTime time.Time, contentType string) {
+// which handles HEAD, Range, conditional requests (with the ETag set in w's
+// header, if any) and Content-Length.
+func serveContent(w http.ResponseWriter, r *http.Request, f io.ReadSeeker, modTime time.Time, contentType string) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -40,7 +40,7 @@ func serveContent(w http.ResponseWriter, r *http.Request, f *os.File, modTime ti
 
 // quietFile hides f's errors, which name its absolute path, from
 // http.ServeContent, which may send a Seek error's text to the client.
-type quietFile struct{ f *os.File }
+type quietFile struct{ f io.ReadSeeker }
 
 var (
 	errRead = errors.New("fileserve: read failed")
