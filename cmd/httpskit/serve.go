@@ -32,6 +32,9 @@ type serveFlags struct {
 	host, cert, key, clientCA, config, caRoot string
 	port, httpPort                            int
 	listing, hidden, verbose                  bool
+	quiet, compress, spa                      bool   // --quiet, --compress, --spa
+	logFormat, cors                           string // --log-format, --cors
+	accessLog                                 *slog.Logger
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
@@ -55,6 +58,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.maxConns, "max-conns", 0, fmt.Sprintf("most connections open at once per listener; past it the longest idle one is closed (0: %d; -1: no limit)", server.DefaultMaxConns))
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 0, fmt.Sprintf("most connections open at once from one client IP address; raise it behind a proxy or NAT (0: %d; -1: no limit)", server.DefaultMaxConnsPerIP))
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
+	fs.BoolVar(&f.quiet, "quiet", false, "no access log (by default one line per request goes to stderr)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "format of the access log and -v lines: text or json")
+	fs.BoolVar(&f.compress, "compress", true, "send text, JavaScript, JSON and SVG files gzipped, or their precompressed .br/.zst/.gz siblings, to clients that accept it")
+	fs.StringVar(&f.cors, "cors", "", "allow cross-origin requests from these origins (comma-separated, such as https://app.example.com), or * for any")
+	fs.BoolVar(&f.spa, "spa", false, "single-page app: a path with no file and no extension gets the top index.html")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
 	fs.Var(&f.frugal, "frugal", frugalUsage)
@@ -74,6 +82,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.grace < 0 {
 		return usagef("--grace must not be negative")
 	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return usagef("--log-format %q: want text or json", f.logFormat)
+	}
 	if f.debugAddr != "" {
 		if _, err := checkDebugAddr(f.debugAddr); err != nil {
 			return err
@@ -82,13 +93,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 
 	var cfg server.Config
 	if f.verbose {
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+		cfg.Logger = newLogger(stderr, f.logFormat)
+	}
+	if !f.quiet {
+		w := newBatchWriter(stderr)
+		defer w.Close()
+		f.accessLog = newLogger(w, f.logFormat)
 	}
 	s := server.New(cfg)
 	if cfg.Logger != nil {
@@ -100,7 +116,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dev := &devCert{root: f.caRoot}
 	what := f.config
 	if f.config != "" {
-		err = configureFromFile(s, f.config, dev, f.frugal)
+		err = configureFromFile(s, f.config, dev, f.tune)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
@@ -169,7 +185,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 		return fmt.Errorf("serve: %s is not a directory", dir)
 	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
-	frugalLimits(&limits, f.frugal)
+	f.tune(&limits)
 	hc := server.HTTPSConfig{HTTPConfig: limits}
 	hc.Port = f.port // 0: any free port, as in the library
 	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
@@ -193,7 +209,12 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 			return err
 		}
 	}
-	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden})
+	if f.cors != "" {
+		if err := s.CORS("*", server.CORSOptions{Origins: strings.Split(f.cors, ",")}); err != nil {
+			return usagef("--cors: %v", err)
+		}
+	}
+	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden, SPA: f.spa, Compress: f.compress})
 }
 
 // httpsRedirect sends requests that arrived over plain HTTP to the same path on tl.
@@ -212,7 +233,15 @@ func httpsRedirect(tl *server.Listener) server.HandlerFunc {
 	}
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert, frugal frugalFlag) error {
+// tune sets what the flags say of every listener: frugal HTTP/2 limits and the access log.
+func (f serveFlags) tune(hc *server.HTTPConfig) {
+	frugalLimits(hc, f.frugal)
+	hc.AccessLog = f.accessLog
+}
+
+// configureFromFile adds the listeners and routes of the config file name; tune sets what
+// the command line says of every listener.
+func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig)) error {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return err
@@ -225,7 +254,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, frugal fruga
 			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 		}
-		frugalLimits(&hc, frugal)
+		tune(&hc)
 		if l.Kind == "http" {
 			if _, err := s.AddHTTPServer(hc); err != nil {
 				return fmt.Errorf("config listeners[%d]: %w", i, err)
