@@ -988,8 +988,8 @@ func processCPU() time.Duration {
 }
 
 // BenchmarkAccessLog is the cost of one access log line (HTTPConfig.AccessLog) for a TLS
-// request, with slog's text and JSON handlers writing to io.Discard: what the access log adds
-// to a request's server CPU, beside BenchmarkEndToEnd's figures.
+// request, with slog's text and JSON handlers and AccessLogHandler's writing to io.Discard:
+// what the access log adds to a request's server CPU, beside BenchmarkEndToEnd's figures.
 func BenchmarkAccessLog(b *testing.B) {
 	r := benchRequest("GET", "/index.html?x=1")
 	r.RemoteAddr = "127.0.0.1:54321"
@@ -999,7 +999,8 @@ func BenchmarkAccessLog(b *testing.B) {
 	for _, h := range []struct {
 		name string
 		h    slog.Handler
-	}{{"text", slog.NewTextHandler(io.Discard, nil)}, {"json", slog.NewJSONHandler(io.Discard, nil)}} {
+	}{{"text", slog.NewTextHandler(io.Discard, nil)}, {"json", slog.NewJSONHandler(io.Discard, nil)},
+		{"accesslog-text", AccessLogHandler(io.Discard, false)}, {"accesslog-json", AccessLogHandler(io.Discard, true)}} {
 		b.Run(h.name, func(b *testing.B) {
 			o := AccessLogObserver(slog.New(h.h))
 			b.ReportAllocs()

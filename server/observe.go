@@ -110,6 +110,10 @@ func (a accessLog) RequestDone(info RequestInfo) {
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
+	if lh, ok := h.(*lineHandler); ok {
+		lh.access(time.Now(), info) // the same line, without building a Record (loghandler.go)
+		return
+	}
 	r := info.Request
 	version, resumed := "", false
 	if r.TLS != nil {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/httpskit/httpskit/server"
 )
 
 // serve's logs: the access log (one line per request, on by default, --quiet turns it off)
@@ -20,6 +22,12 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// newAccessLogger is newLogger for the access log: the same lines, from
+// server.AccessLogHandler, which writes them at a quarter of the CPU.
+func newAccessLogger(w io.Writer, format string) *slog.Logger {
+	return slog.New(server.AccessLogHandler(w, format == "json"))
 }
 
 // batchWriter buffers lines for w and writes them at most logFlush after the first one

@@ -104,7 +104,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !f.quiet {
 		w := newBatchWriter(stderr)
 		defer w.Close()
-		f.accessLog = newLogger(w, f.logFormat)
+		f.accessLog = newAccessLogger(w, f.logFormat)
 	}
 	s := server.New(cfg)
 	if cfg.Logger != nil {
