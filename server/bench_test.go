@@ -34,6 +34,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -1007,6 +1008,50 @@ func BenchmarkAccessLog(b *testing.B) {
 			start := processCPU()
 			for b.Loop() {
 				o.RequestDone(info)
+			}
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkServeFile serves a 13-byte file through a directory route, as `httpskit serve`
+// does, beside http.FileServer: with no options, with compression (the client accepts gzip;
+// the file is below MinCompressSize), and with an access log (AccessLogHandler to
+// io.Discard). cpu-ns/op is process CPU per request.
+func BenchmarkServeFile(b *testing.B) {
+	dir := b.TempDir()
+	check(b, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte(helloBody), 0o644))
+	plain := New(Config{})
+	check(b, plain.ServeDirectory("/", dir, DirectoryOptions{Listing: true}))
+	compress := New(Config{})
+	check(b, compress.ServeDirectory("/", dir, DirectoryOptions{Listing: true, Compress: true}))
+	accessLog := AccessLogObserver(slog.New(AccessLogHandler(io.Discard, false)))
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+		log  Observer
+	}{
+		{"nethttp-fileserver", http.FileServer(http.Dir(dir)), nil},
+		{"ours", plain, nil},
+		{"ours-compress", compress, nil},
+		{"ours-compress-log", compress, accessLog},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			r := benchRequest("GET", "/hello.txt")
+			r.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+			w := newBenchWriter()
+			b.ReportAllocs()
+			start := processCPU()
+			for b.Loop() {
+				w.reset()
+				t0 := time.Now()
+				tt.h.ServeHTTP(w, r)
+				if tt.log != nil {
+					tt.log.RequestDone(RequestInfo{Request: r, Start: t0, Duration: time.Since(t0), Status: w.status, Bytes: int64(w.n)})
+				}
+				if w.status != 200 || w.n != len(helloBody) {
+					b.Fatalf("status %d, %d bytes", w.status, w.n)
+				}
 			}
 			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 		})

@@ -20,11 +20,13 @@ import (
 //   - the client accepts a coding by Accept-Encoding (q-values honoured; "*" covers the
 //     codings not named; malformed entries are skipped; past maxAcceptEntries entries the
 //     rest of the header is ignored);
+//   - the file has at least MinCompressSize bytes (smaller ones are sent as they are, without
+//     looking for siblings: three failed opens would cost more than the bytes saved);
 //   - a precompressed sibling exists for an accepted coding, name.br, name.zst or name.gz,
 //     a regular file in the same directory, tried in the order of the client's q-values
-//     (ties: br, zstd, gzip); or else gzip is accepted and the file is between
-//     MinCompressSize and MaxCompressSize bytes, and it is gzipped on the fly (the result is
-//     kept in a small cache keyed by name and ETag).
+//     (ties: br, zstd, gzip); or else gzip is accepted and the file has at most
+//     MaxCompressSize bytes, and it is gzipped on the fly (the result is kept in a small
+//     cache keyed by name and ETag).
 //
 // Every response for a compressible file carries "Vary: Accept-Encoding", compressed or
 // not, so that shared caches keep the encodings apart. A compressed response has its own
@@ -69,6 +71,9 @@ func compressible(ctype string) bool {
 	mt = strings.TrimSpace(mt)
 	return strings.HasPrefix(mt, "text/") || compressibleTypes[mt]
 }
+
+// varyAcceptEncoding is the Vary value of compressible files, shared as nosniff is.
+var varyAcceptEncoding = []string{"Accept-Encoding"}
 
 // coding is a content coding the Dir can send, in the server's order of preference.
 type coding struct {
@@ -160,9 +165,13 @@ func (d *Dir) sendCompressed(w http.ResponseWriter, r *http.Request, name string
 		return false
 	}
 	h := w.Header()
-	h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	if v := h["Vary"]; len(v) == 0 {
+		h["Vary"] = varyAcceptEncoding
+	} else {
+		h["Vary"] = append(v[:len(v):len(v)], "Accept-Encoding")
+	}
 	ae := r.Header["Accept-Encoding"]
-	if len(ae) == 0 || r.Header.Get("Range") != "" {
+	if len(ae) == 0 || r.Header.Get("Range") != "" || info.Size() < MinCompressSize {
 		return false
 	}
 	q := acceptedCodings(ae)
@@ -182,7 +191,7 @@ func (d *Dir) sendCompressed(w http.ResponseWriter, r *http.Request, name string
 		if d.sendSibling(w, r, name+c.ext, c.name, ctype) {
 			return true
 		}
-		if c.name == "gzip" && info.Size() >= MinCompressSize && info.Size() <= MaxCompressSize {
+		if c.name == "gzip" && info.Size() <= MaxCompressSize {
 			body, ok := d.gz.get(name, etag, f)
 			if !ok {
 				return false

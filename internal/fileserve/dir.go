@@ -181,15 +181,15 @@ func (d *Dir) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	ctype := ContentType(name)
-	etag, ok := d.etag(name, info, f)
+	etag, ok := d.etagValue(name, info, f)
 	if !ok {
 		notFound(w, r)
 		return
 	}
-	if d.opt.Compress && d.sendCompressed(w, r, name, info, f, ctype, etag) {
+	if d.opt.Compress && d.sendCompressed(w, r, name, info, f, ctype, etag[0]) {
 		return
 	}
-	w.Header()["Etag"] = []string{etag}
+	w.Header()["Etag"] = etag
 	serveContent(w, r, f, info.ModTime(), ctype)
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"strconv"
+	"unsafe"
 )
 
 // How ETags are made. Every file served gets a strong ETag, which
@@ -25,13 +26,26 @@ import (
 
 // statETag is the ETag of a file with a modification time.
 func statETag(info fs.FileInfo) string {
-	b := make([]byte, 0, 40)
-	b = append(b, '"')
+	return statETagValue(info)[0]
+}
+
+// etagValue holds an ETag header value and its bytes, so that making one costs a single
+// allocation per response.
+type etagValue struct {
+	buf [40]byte // '"' + 16 hex digits + '-' + 16 hex digits + '"' at most
+	v   [1]string
+}
+
+// statETagValue is statETag as a header value ([]string of one).
+func statETagValue(info fs.FileInfo) []string {
+	e := new(etagValue)
+	b := append(e.buf[:0], '"')
 	b = strconv.AppendInt(b, info.ModTime().UnixNano(), 16)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, info.Size(), 16)
 	b = append(b, '"')
-	return string(b)
+	e.v[0] = unsafe.String(&b[0], len(b)) // e.buf is never written again
+	return e.v[:]
 }
 
 // etag returns the ETag of the open regular file f named name; false when
@@ -53,6 +67,15 @@ func (d *Dir) etag(name string, info fs.FileInfo, f file) (string, bool) {
 	tag := `"h` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
 	d.etags.Store(name, tag)
 	return tag, true
+}
+
+// etagValue is etag as a header value.
+func (d *Dir) etagValue(name string, info fs.FileInfo, f file) ([]string, bool) {
+	if !info.ModTime().IsZero() {
+		return statETagValue(info), true
+	}
+	tag, ok := d.etag(name, info, f)
+	return []string{tag}, ok
 }
 
 // codingETag is the ETag of a representation in the content coding c.

@@ -57,7 +57,7 @@ func Send(w http.ResponseWriter, r *http.Request, filename, contentType string, 
 		contentType = ContentType(filename)
 	}
 	if status == http.StatusOK {
-		w.Header()["Etag"] = []string{statETag(info)}
+		w.Header()["Etag"] = statETagValue(info)
 		serveContent(w, r, f, info.ModTime(), contentType)
 		return
 	}

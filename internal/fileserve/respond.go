@@ -33,9 +33,30 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 // header, if any) and Content-Length.
 func serveContent(w http.ResponseWriter, r *http.Request, f io.ReadSeeker, modTime time.Time, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = typeValue(contentType)
+	h["X-Content-Type-Options"] = nosniff
 	http.ServeContent(w, r, "", modTime, quietFile{f})
+}
+
+// nosniff is the X-Content-Type-Options value, shared by every response: net/http and
+// the router only read header values, never change them in place.
+var nosniff = []string{"nosniff"}
+
+// typeValues are the header values of the built-in types, shared as nosniff is.
+var typeValues = func() map[string][]string {
+	m := map[string][]string{"application/octet-stream": {"application/octet-stream"}}
+	for _, t := range builtinTypes {
+		m[t] = []string{t}
+	}
+	return m
+}()
+
+// typeValue is the Content-Type header value for t.
+func typeValue(t string) []string {
+	if v, ok := typeValues[t]; ok {
+		return v
+	}
+	return []string{t}
 }
 
 // quietFile hides f's errors, which name its absolute path, from
