@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/httpskit/httpskit/storage"
 )
 
 // Defaults applied to the zero values of HTTPConfig. Each bounds something a client controls.
@@ -194,6 +196,13 @@ type HTTPSConfig struct {
 	// MinVersion and MaxVersion bound the TLS versions. Zero MinVersion means TLS 1.2;
 	// anything below TLS 1.2 is refused with an error. Zero MaxVersion means the newest.
 	MinVersion, MaxVersion uint16
+
+	// Storage keeps the state that outlives the process and that several instances of one
+	// site share: TLS session-ticket keys and, with ACME, the account, certificates and
+	// order locks. Give every instance behind one load balancer the same Storage (a
+	// storage/redisstore.Store) and a client resumes its TLS session on any of them. Nil
+	// means session-ticket keys live in this process only.
+	Storage storage.Storage
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites
