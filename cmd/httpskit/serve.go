@@ -288,7 +288,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 		default:
 			var fi os.FileInfo
 			if fi, err = os.Stat(r.Serve); err == nil && fi.IsDir() {
-				err = s.ServeDirectory(r.Path, r.Serve, server.DirectoryOptions{Listing: r.Listing})
+				err = s.ServeDirectory(r.Path, r.Serve, server.DirectoryOptions{Listing: r.Listing, Compress: r.Compress, SPA: r.SPA})
 			} else {
 				err = s.Serve(r.Path, r.ContentType, r.Serve)
 			}

@@ -11,7 +11,7 @@
 //	  ],
 //	  "routes": [
 //	    {"path": "/old", "redirect": "/new", "temporary": true},
-//	    {"path": "/", "serve": "./public", "listing": true},
+//	    {"path": "/", "serve": "./public", "listing": true, "compress": true},
 //	    {"method": "GET", "path": "/robots.txt", "serve": "robots.txt", "contentType": "text/plain"}
 //	  ]
 //	}
@@ -82,6 +82,12 @@ type Route struct {
 	ContentType string `json:"contentType,omitempty"`
 	// Listing lists directories without index.html.
 	Listing bool `json:"listing,omitempty"`
+	// Compress sends compressible files of a served directory gzipped, or as their
+	// precompressed .br/.zst/.gz siblings (server.DirectoryOptions.Compress).
+	Compress bool `json:"compress,omitempty"`
+	// SPA serves the directory's index.html for paths with no file and no extension
+	// (server.DirectoryOptions.SPA).
+	SPA bool `json:"spa,omitempty"`
 	// Redirect is the Location to redirect to.
 	Redirect string `json:"redirect,omitempty"`
 	// Temporary makes the redirect 302 instead of 301.
@@ -223,8 +229,8 @@ func (s *Site) validate() error {
 		if r.Redirect != "" && strings.ContainsAny(r.Redirect, "\r\n") {
 			return fmt.Errorf("%s: redirect target has a line break", at)
 		}
-		if r.Serve == "" && (r.ContentType != "" || r.Listing) {
-			return fmt.Errorf("%s: \"contentType\" and \"listing\" go with \"serve\"", at)
+		if r.Serve == "" && (r.ContentType != "" || r.Listing || r.Compress || r.SPA) {
+			return fmt.Errorf("%s: \"contentType\", \"listing\", \"compress\" and \"spa\" go with \"serve\"", at)
 		}
 	}
 	return nil

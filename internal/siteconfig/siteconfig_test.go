@@ -19,7 +19,7 @@ func TestParse(t *testing.T) {
   ],
   "routes": [
     {"path": "/old", "redirect": "/new", "temporary": true},
-    {"method": "GET", "path": "/", "serve": "public", "listing": true}
+    {"method": "GET", "path": "/", "serve": "public", "listing": true, "compress": true, "spa": true}
   ]
 }`
 	s, err := Parse([]byte(good))
@@ -34,7 +34,7 @@ func TestParse(t *testing.T) {
 	if got := []int{s.Listeners[0].Port, s.Listeners[1].Port, s.Listeners[2].Port, s.Listeners[3].Port}; !slices.Equal(got, []int{7443, 0, 7080, -1}) {
 		t.Errorf("Parse(good) ports = %v, want [7443 0 7080 -1]", got)
 	}
-	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" {
+	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" || !s.Routes[1].Compress || !s.Routes[1].SPA {
 		t.Errorf("Parse(good) routes = %+v", s.Routes)
 	}
 
@@ -59,6 +59,7 @@ func TestParse(t *testing.T) {
 		{"route both", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","serve":"x","redirect":"/y"}]}`, "exclude each other"},
 		{"redirect crlf", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a\r\nSet-Cookie: x"}]}`, "line break"},
 		{"listing without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","listing":true}]}`, `go with "serve"`},
+		{"compress without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","compress":true}]}`, `go with "serve"`},
 		{"trailing data", `{"listeners":[{"kind":"http"}]} {}`, "unexpected data"},
 	}
 	for _, tt := range tests {
