@@ -87,8 +87,8 @@ func (l *Listener) Running() bool {
 }
 
 // Original returns the net/http server behind the listener. Fields may be changed before
-// Start (for example ConnState or ErrorLog); they are carried over to the fresh http.Server
-// that a restart after Stop needs. While the listener runs with a MaxConns limit, ConnState
+// Start (for example ConnState, ErrorLog or TLSNextProto); every exported field is carried
+// over to the fresh http.Server that a restart after Stop needs. While the listener runs with a MaxConns limit, ConnState
 // holds the listener's own hook, which tracks idle connections and then calls the one set
 // before Start.
 func (l *Listener) Original() *http.Server {
