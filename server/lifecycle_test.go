@@ -261,3 +261,28 @@ func serverSettings(t *testing.T, l *Listener) (map[http2.SettingID]uint32, uint
 	}
 	return settings, window
 }
+
+// TestRestartRefusesUnservableTLS: the check holds for a restart too, whose http.Server is a
+// copy of one that served (and whose TLSNextProto net/http filled in).
+func TestRestartRefusesUnservableTLS(t *testing.T) {
+	p := getPKI(t)
+	s := New(Config{})
+	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1"}, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.TLSConfig().CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305}
+	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "cannot serve HTTP/2") {
+		s.Stop(context.Background())
+		t.Fatalf("restart with no HTTP/2 suite = %v, want the cipher error", err)
+	}
+	if s.Running() || l.Running() {
+		t.Errorf("after a refused restart: server running %v, listener running %v", s.Running(), l.Running())
+	}
+}

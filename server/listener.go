@@ -165,21 +165,26 @@ func copyExported(dst, src *http.Server) {
 	}
 }
 
-// checkServe returns the error net/http's Serve would return at once for hs instead of
-// serving, so that Start can refuse before anything listens: HTTP/2 on TLS needs one of the
+// checkServe returns the error net/http's Serve would return at once for hs (or, when hs
+// already served, for the copy a restart makes of it) instead of serving, so that Start can
+// refuse before anything listens: HTTP/2 on TLS needs one of the
 // two ECDHE AES-128-GCM suites when CipherSuites is set and TLS 1.2 is allowed.
 func (l *Listener) checkServe(hs *http.Server) error {
 	tc := hs.TLSConfig
 	if tc == nil || tc.CipherSuites == nil || tc.MinVersion >= tls.VersionTLS13 {
 		return nil
 	}
-	if _, custom := hs.TLSNextProto["h2"]; custom {
+	next := hs.TLSNextProto
+	if l.used { // hs served: its TLSNextProto holds net/http's own h2; a restart starts from l.nextProto
+		next = l.nextProto
+	}
+	if _, custom := next["h2"]; custom {
 		return nil
 	}
 	if p := hs.Protocols; p != nil && !p.HTTP2() {
 		return nil
 	}
-	if hs.Protocols == nil && hs.TLSNextProto != nil { // net/http's historic "HTTP/2 off"
+	if hs.Protocols == nil && next != nil { // net/http's historic "HTTP/2 off"
 		return nil
 	}
 	for _, cs := range tc.CipherSuites {
