@@ -3,8 +3,9 @@ module github.com/httpskit/httpskit
 go 1.26.0
 
 require (
+	golang.org/x/crypto v0.59.0
 	golang.org/x/image v0.47.0
 	golang.org/x/net v0.62.0
 )
 
-require golang.org/x/text v0.43.0 // indirect
+require golang.org/x/text v0.44.0 // indirect

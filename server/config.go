@@ -49,7 +49,9 @@ const (
 // Every limit's zero value means the documented default; a negative value means no limit.
 type HTTPConfig struct {
 	// Host is the interface to bind. Zero means "localhost" (loopback only); "0.0.0.0" or
-	// "::" bind every interface.
+	// "::" bind every interface. "localhost" binds both 127.0.0.1 and [::1] on one port
+	// (where the system has IPv6 loopback), since browsers and curl try [::1] first whatever
+	// /etc/hosts says.
 	Host string
 	// Port is the TCP port. Zero (RandomPort), or any negative value, means any free port,
 	// reported by Listener.Port after Start, as AwesomeServer's docs ("for a random port, set
@@ -201,8 +203,14 @@ type HTTPSConfig struct {
 	// site share: TLS session-ticket keys and, with ACME, the account, certificates and
 	// order locks. Give every instance behind one load balancer the same Storage (a
 	// storage/redisstore.Store) and a client resumes its TLS session on any of them. Nil
-	// means session-ticket keys live in this process only.
+	// means session-ticket keys live in this process only, and ACME state in
+	// DefaultStorage (a directory in the user's config directory).
 	Storage storage.Storage
+
+	// ACME, when set, obtains and renews the certificate from an ACME certificate authority
+	// (Let's Encrypt by default) for ACME.Domains, kept in Storage; see ACMEConfig. Set no
+	// certificate or key with it. Nil means the certificate comes from the fields above.
+	ACME *ACMEConfig
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites

@@ -19,7 +19,8 @@
 //
 // # Secure defaults
 //
-// Listeners bind "localhost" unless told otherwise. TLS listeners accept TLS 1.2 and newer only
+// Listeners bind "localhost" unless told otherwise: 127.0.0.1 and [::1] on one port, as
+// browsers reach it by either. TLS listeners accept TLS 1.2 and newer only
 // and negotiate HTTP/2 or HTTP/1.1 by ALPN. Everything a client controls is bounded (see
 // HTTPConfig): the time to send headers (10s), to send the whole request (2m), to receive the
 // response (10m), to sit idle between requests (2m), the header size (64 KiB, larger gets 431)
@@ -50,6 +51,24 @@
 // SIGHUP). A broken renewal is refused and logged, and the previous certificate stays. With
 // HTTPSConfig.CA and ClientAuth tls.RequireAndVerifyClientCert, Request.ClientCertificate
 // returns the client's verified certificate: its subject and names are the client's identity.
+//
+// # Certificates from an ACME CA
+//
+// With HTTPSConfig.ACME a TLS listener obtains its certificate from Let's Encrypt (or any ACME
+// CA) for ACMEConfig.Domains and renews it when a third of its lifetime is left. Start never
+// waits for the CA: the order runs in the background, and a failure is logged with the CA's
+// own error, reported to ACMEConfig.Notify and retried with backoff while the certificate in
+// service stays. The account, certificates and order locks live in HTTPSConfig.Storage
+// (DefaultStorage when nil): a restart orders nothing, and instances sharing one Storage order
+// once and answer each other's challenges. The CA validates through TLS-ALPN-01 on the listener
+// or HTTP-01 on a plain HTTP listener of the same Server. ACME listeners send
+// Strict-Transport-Security (one year; ACMEConfig.DisableHSTS) and staple OCSP responses when
+// the certificate names a responder.
+//
+//	s.AddHTTPSServer(HTTPSConfig{
+//		HTTPConfig: HTTPConfig{Host: "0.0.0.0", Port: 443},
+//		ACME:       &ACMEConfig{Domains: []string{"example.com"}, Email: "you@example.com"},
+//	})
 //
 // # From AwesomeServer to this package
 //

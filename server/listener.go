@@ -10,8 +10,11 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/acmecert"
 )
 
 // Listener kinds, as returned by Listener.Kind.
@@ -33,9 +36,11 @@ type Listener struct {
 	host   string
 	port   int // as configured: 0 means any free port
 	lim    limits
-	tlsCfg *tls.Config // nil for plain HTTP
-	files  *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
-	obs    Observer    // nil: no access log and no observer (observe.go)
+	tlsCfg *tls.Config       // nil for plain HTTP
+	files  *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
+	acme   *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
+	hsts   bool              // send Strict-Transport-Security (ACME listeners)
+	obs    Observer          // nil: no access log and no observer (observe.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -198,6 +203,12 @@ func (l *Listener) checkServe(hs *http.Server) error {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.tlsCfg == nil && l.srv.acme.serveChallenge(w, r) {
+		return
+	}
+	if l.hsts {
+		w.Header()["Strict-Transport-Security"] = hstsValue
+	}
 	ex := new(exchange)
 	if l.obs == nil {
 		l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
@@ -220,7 +231,13 @@ func (l *Listener) bind(ctx context.Context) error {
 	}
 	addr := net.JoinHostPort(l.host, strconv.Itoa(l.port))
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	var ln net.Listener
+	var err error
+	if strings.EqualFold(l.host, DefaultHost) {
+		ln, err = listenLocalhost(ctx, &lc, l.port) // 127.0.0.1 and [::1] (localhost.go)
+	} else {
+		ln, err = lc.Listen(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return fmt.Errorf("server: start %s listener on %s: %w", l.kind, addr, err)
 	}
@@ -263,6 +280,9 @@ func (l *Listener) serve() {
 		defer close(done)
 		if l.files != nil {
 			defer l.files.watch(l)() // ends before done is closed: nothing outlives stop
+		}
+		if l.acme != nil {
+			defer runACME(l.acme)() // the same
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			// Serve closed the socket: the listener no longer runs.
