@@ -254,3 +254,29 @@ func TestServeFS(t *testing.T) {
 		}
 	}
 }
+
+// TestServeCompressedSiblingAdded: which siblings a file has is remembered with its
+// directory's modification time; adding one changes that time, and the next request gets it.
+func TestServeCompressedSiblingAdded(t *testing.T) {
+	dir, _ := webSite(t)
+	s := New(Config{})
+	must(t, s.ServeDirectory("/", dir, DirectoryOptions{Compress: true}))
+	tg := startTargets(t, s)[1]
+	ae := http.Header{"Accept-Encoding": {"zstd, gzip"}}
+	if resp, _ := tg.do(t, "GET", "/big.txt", nil, ae); resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("before: Content-Encoding %q, want gzip made on the fly", resp.Header.Get("Content-Encoding"))
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "big.txt.zst"), []byte("pretend zstd"), 0o644))
+	// Filesystems with coarse timestamps could leave the directory's time as it was: set it.
+	later := time.Now().Add(time.Minute)
+	must(t, os.Chtimes(dir, later, later))
+	resp, body := tg.do(t, "GET", "/big.txt", nil, ae)
+	if resp.Header.Get("Content-Encoding") != "zstd" || body != "pretend zstd" {
+		t.Errorf("after adding big.txt.zst: Content-Encoding %q body %q, want the zstd sibling", resp.Header.Get("Content-Encoding"), body)
+	}
+	must(t, os.Remove(filepath.Join(dir, "big.txt.zst")))
+	// Removed: the directory's time changes again, and it is gzip on the fly again.
+	if resp, _ := tg.do(t, "GET", "/big.txt", nil, ae); resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("after removing big.txt.zst: %d Content-Encoding %q, want 200 gzip", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Compression (Options.Compress). A file is sent compressed when all hold:
@@ -24,7 +26,8 @@ import (
 //     looking for siblings: three failed opens would cost more than the bytes saved);
 //   - a precompressed sibling exists for an accepted coding, name.br, name.zst or name.gz,
 //     a regular file in the same directory, tried in the order of the client's q-values
-//     (ties: br, zstd, gzip); or else gzip is accepted and the file has at most
+//     (ties: br, zstd, gzip; which siblings exist is remembered with the directory's
+//     modification time, see siblingCache); or else gzip is accepted and the file has at most
 //     MaxCompressSize bytes, and it is gzipped on the fly (the result is kept in a small
 //     cache keyed by name and ETag).
 //
@@ -176,6 +179,7 @@ func (d *Dir) sendCompressed(w http.ResponseWriter, r *http.Request, name string
 	}
 	q := acceptedCodings(ae)
 	tried := [len(codings)]bool{}
+	has := d.siblings.of(d.root, name)
 	for {
 		best := -1
 		for i := range codings {
@@ -188,7 +192,7 @@ func (d *Dir) sendCompressed(w http.ResponseWriter, r *http.Request, name string
 		}
 		tried[best] = true
 		c := codings[best]
-		if d.sendSibling(w, r, name+c.ext, c.name, ctype) {
+		if has[best] && d.sendSibling(w, r, name+c.ext, c.name, ctype) {
 			return true
 		}
 		if c.name == "gzip" && info.Size() <= MaxCompressSize {
@@ -226,6 +230,53 @@ func (d *Dir) sendSibling(w http.ResponseWriter, r *http.Request, sib, c, ctype 
 	h["Etag"] = []string{codingETag(etag, c)}
 	serveContent(w, r, f, info.ModTime(), ctype)
 	return true
+}
+
+// siblingCache remembers which precompressed siblings each file has, with the modification
+// time of its directory (adding, removing or renaming a file in it changes that time), so
+// that a compressible file without siblings costs one stat of its directory per request
+// instead of a failed open per coding. A tree whose directories have no time (an embed.FS)
+// never changes, and its entries stay. At most siblingCacheSize names are kept; when full
+// it starts over.
+type siblingCache struct {
+	mu sync.Mutex
+	m  map[string]siblingEntry
+}
+
+type siblingEntry struct {
+	dirMod time.Time
+	has    [len(codings)]bool
+}
+
+const siblingCacheSize = 4096
+
+// of reports which of name's siblings (name.br, name.zst, name.gz) are regular files of t.
+// When the directory cannot be read it reports all of them, and the opens decide.
+func (c *siblingCache) of(t fileTree, name string) [len(codings)]bool {
+	all := [len(codings)]bool{true, true, true}
+	di, err := t.Stat(path.Dir(name))
+	if err != nil {
+		return all
+	}
+	mod := di.ModTime()
+	c.mu.Lock()
+	e, ok := c.m[name]
+	c.mu.Unlock()
+	if ok && e.dirMod.Equal(mod) {
+		return e.has
+	}
+	e = siblingEntry{dirMod: mod}
+	for i, cd := range codings {
+		fi, err := t.Stat(name + cd.ext)
+		e.has[i] = err == nil && fi.Mode().IsRegular()
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= siblingCacheSize {
+		c.m = map[string]siblingEntry{}
+	}
+	c.m[name] = e
+	c.mu.Unlock()
+	return e.has
 }
 
 // gzipCache keeps files gzipped on the fly, by name and ETag, up to gzipCacheBytes in all;

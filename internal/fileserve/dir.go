@@ -45,10 +45,11 @@ type Options struct {
 // A Dir is safe for concurrent use. The zero Dir serves nothing (every
 // request is 404); use [OpenDir].
 type Dir struct {
-	root  fileTree
-	opt   Options
-	etags sync.Map // name → ETag, for files without a modification time (etag.go)
-	gz    gzipCache
+	root     fileTree
+	opt      Options
+	etags    sync.Map // name → ETag, for files without a modification time (etag.go)
+	gz       gzipCache
+	siblings siblingCache
 }
 
 // OpenDir opens the directory dir for serving. dir is resolved once: if it
