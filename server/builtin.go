@@ -97,7 +97,8 @@ type DirectoryOptions struct {
 	// Compress sends text, JavaScript, JSON, SVG and other compressible files compressed
 	// when the client's Accept-Encoding allows: a precompressed sibling (x.js.br,
 	// x.js.zst, x.js.gz) when there is one, else gzip made on the fly for files from 1 KiB
-	// to 8 MiB. Never for a Range request or an already-compressed type. Responses for
+	// to 8 MiB (kept in memory, up to 16 MiB per route, until the file changes). Never for a
+	// Range request or an already-compressed type. Responses for
 	// compressible files carry "Vary: Accept-Encoding". See docs/security.md on BREACH
 	// before compressing responses that mix secrets with what a client sends. Zero: files
 	// are sent as they are.
