@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"maps"
 	"net/http"
 	"os"
 
@@ -51,8 +52,17 @@ func (e HTTP2Engine) resolve() HTTP2Engine {
 // and the HTTP2 limits (MaxConcurrentStreams, MaxReadFrameSize, MaxReceiveBufferPerStream
 // and MaxReceiveBufferPerConnection; zero fields keep the engine's defaults, which are
 // net/http's except for 16 KiB frames).
+//
+// A "h2" entry the user put in Original().TLSNextProto, or HTTP/2 turned off in
+// Original().Protocols, leaves hs as it is.
 func (l *Listener) useHTTP2Engine(hs *http.Server) {
 	if l.tlsCfg == nil || l.h2 != HTTP2Batching {
+		return
+	}
+	if _, custom := hs.TLSNextProto["h2"]; custom {
+		return
+	}
+	if p := hs.Protocols; p != nil && !p.HTTP2() {
 		return
 	}
 	cfg := h2serve.Config{
@@ -71,6 +81,11 @@ func (l *Listener) useHTTP2Engine(hs *http.Server) {
 		cfg.ConnWindow = int32(min(max(c.MaxReceiveBufferPerConnection, 0), 1<<31-1))
 	}
 	eng := h2serve.New(cfg)
-	hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){"h2": eng.TLSNextProto}
+	next := maps.Clone(hs.TLSNextProto) // keeps the user's other protocols
+	if next == nil {
+		next = make(map[string]func(*http.Server, *tls.Conn, http.Handler))
+	}
+	next["h2"] = eng.TLSNextProto
+	hs.TLSNextProto = next
 	hs.RegisterOnShutdown(eng.Shutdown)
 }

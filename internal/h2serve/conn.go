@@ -91,7 +91,7 @@ func newConn(s *Server, nc net.Conn, tlsState *tls.ConnectionState, h http.Handl
 		nc:             nc,
 		tls:            tlsState,
 		handler:        h,
-		remoteAddr:     nc.RemoteAddr().String(),
+		remoteAddr:     addrString(nc.RemoteAddr()),
 		streams:        make(map[uint32]*stream),
 		sendWindow:     initialWindow,
 		recvWindow:     s.cfg.ConnWindow,
@@ -109,6 +109,14 @@ func newConn(s *Server, nc net.Conn, tlsState *tls.ConnectionState, h http.Handl
 	c.fr.MaxHeaderListSize = s.cfg.MaxHeaderListSize
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	return c
+}
+
+// addrString is a.String(), or "" for no address (as some Unix socket peers have).
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 // connError ends the connection with a GOAWAY carrying code.
