@@ -79,6 +79,8 @@ type conn struct {
 	henc           *hpack.Encoder
 	hbuf           bytes.Buffer
 	goingAway      bool // GOAWAY sent: no new streams; close when none is left
+	lingering      int  // streams the server ended and the client has not (streamDoneLocked)
+	busy           bool // a stream other than lingering ones is open (ConnState active)
 	closing        bool // the read loop ended: the writer drains out and stops
 	idleTimer      *time.Timer
 	writerDone     chan struct{}
@@ -222,7 +224,7 @@ func (c *conn) frameError(err error) error {
 func (c *conn) drained() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.goingAway && len(c.streams) == 0
+	return c.goingAway && !c.busy
 }
 
 func (c *conn) process(f http2.Frame) error {
@@ -426,12 +428,33 @@ func (c *conn) removeStreamLocked(st *stream) {
 	}
 	// A queued stream stays queued (its handler never runs): the queue's length is what
 	// bounds a client that resets streams faster than handlers end.
-	if len(c.streams) == 0 {
-		c.setConnState(http.StateIdle)
-		c.armIdleLocked()
-		if c.goingAway {
-			c.nc.SetReadDeadline(time.Now()) // wake the read loop to finish
+	if st.lingering {
+		st.lingering = false
+		c.lingering--
+	}
+	c.updateBusyLocked()
+}
+
+// updateBusyLocked tracks whether a stream other than lingering ones is open: the
+// connection turns active (ConnState, idle timer stopped) or idle (ConnState, idle timer
+// armed, and a graceful close completes).
+func (c *conn) updateBusyLocked() {
+	busy := len(c.streams) > c.lingering
+	if busy == c.busy {
+		return
+	}
+	c.busy = busy
+	if busy {
+		if c.idleTimer != nil {
+			c.idleTimer.Stop()
 		}
+		c.setConnState(http.StateActive)
+		return
+	}
+	c.setConnState(http.StateIdle)
+	c.armIdleLocked()
+	if c.goingAway {
+		c.nc.SetReadDeadline(time.Now()) // wake the read loop to finish
 	}
 }
 
@@ -476,7 +499,7 @@ func (c *conn) armIdleLocked() {
 
 func (c *conn) onIdle() {
 	c.mu.Lock()
-	idle := len(c.streams) == 0
+	idle := !c.busy
 	c.mu.Unlock()
 	if idle {
 		c.goAwayGraceful()
@@ -494,7 +517,7 @@ func (c *conn) goAwayGraceful() {
 	c.goingAway = true
 	c.out = appendGoAway(c.out, c.maxClientID, http2.ErrCodeNo, "")
 	c.wakeWriterLocked()
-	if len(c.streams) == 0 {
+	if !c.busy {
 		c.nc.SetReadDeadline(time.Now())
 	}
 }

@@ -162,3 +162,64 @@ func TestConcurrentDownloadsSmallWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestLingeringStream: a response sent before the client ended its side leaves the stream
+// half-closed (local): the client's next frames on it are still checked.
+func TestLingeringStream(t *testing.T) {
+	ts := startServer(t, Config{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "answered without reading")
+	}))
+	tests := []struct {
+		name string
+		cl   string // content-length, or ""
+		send func(fr *http2.Framer)
+		want http2.ErrCode
+	}{
+		{"window overflow", "", func(fr *http2.Framer) {
+			fr.WriteWindowUpdate(1, 1<<31-1)
+			fr.WriteWindowUpdate(1, 1<<31-1)
+		}, http2.ErrCodeFlowControl},
+		{"body nobody reads", "", func(fr *http2.Framer) { fr.WriteData(1, false, []byte("more")) }, http2.ErrCodeNo},
+		{"body past its content-length", "1", func(fr *http2.Framer) { fr.WriteData(1, false, []byte("test")) }, http2.ErrCodeProtocol},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fr, _ := dialH2(t, ts)
+			var hb bytes.Buffer
+			enc := hpack.NewEncoder(&hb)
+			fields := [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "localhost"}, {":path", "/"}}
+			if tt.cl != "" {
+				fields = append(fields, [2]string{"content-length", tt.cl})
+			}
+			for _, f := range fields {
+				enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			}
+			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true})
+			for ended := false; !ended; { // the whole response first
+				f, err := fr.ReadFrame()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d, ok := f.(*http2.DataFrame); ok && d.StreamEnded() {
+					ended = true
+				}
+				if r, ok := f.(*http2.RSTStreamFrame); ok {
+					t.Fatalf("RST_STREAM %v before the client sent anything more", r.ErrCode)
+				}
+			}
+			tt.send(fr)
+			for {
+				f, err := fr.ReadFrame()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r, ok := f.(*http2.RSTStreamFrame); ok {
+					if r.ErrCode != tt.want {
+						t.Errorf("RST_STREAM %v, want %v", r.ErrCode, tt.want)
+					}
+					return
+				}
+			}
+		})
+	}
+}

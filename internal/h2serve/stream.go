@@ -37,6 +37,7 @@ type stream struct {
 	trailers    http.Header // sent after pending when pendingEnd, if non-empty
 	inPend      bool        // st is in c.pend
 	headersSent bool
+	lingering   bool // ended by the server, still open by the client (c.lingering counts it)
 	pushed      bool // a stream the server opened with PUSH_PROMISE
 
 	// Request body.
@@ -104,13 +105,8 @@ func (c *conn) processHeaders(f *http2.MetaHeadersFrame) error {
 		return c.controlQueuedLocked()
 	}
 	st.req = req
-	if len(c.streams) == 0 {
-		if c.idleTimer != nil {
-			c.idleTimer.Stop()
-		}
-		c.setConnState(http.StateActive)
-	}
 	c.streams[id] = st
+	c.updateBusyLocked()
 	if c.running >= int(c.cfg.MaxConcurrentStreams) {
 		// Handlers of reset streams still run: queue, and give up on a client that
 		// keeps resetting (CVE-2023-44487).
@@ -174,6 +170,24 @@ func (c *conn) processData(f *http2.DataFrame) error {
 	}
 	c.recvWindow -= flen
 	st := c.streams[id]
+	if st != nil && st.lingering {
+		// The response is complete and nobody reads this body: END_STREAM closes the
+		// stream, anything else gets RST_STREAM(NO_ERROR) (RFC 9113 section 8.1), and a
+		// body that breaks its Content-Length is still malformed (PROTOCOL_ERROR).
+		c.creditConnLocked(flen)
+		st.gotLen += int64(len(data))
+		code := http2.ErrCodeNo
+		if st.declLen >= 0 && (st.gotLen > st.declLen || f.StreamEnded() && st.gotLen != st.declLen) {
+			code = http2.ErrCodeProtocol
+		}
+		st.remoteClosed = true
+		c.removeStreamLocked(st)
+		if f.StreamEnded() && code == http2.ErrCodeNo {
+			return nil
+		}
+		c.out = appendRSTStream(c.out, id, code)
+		return c.controlQueuedLocked()
+	}
 	if st == nil || st.remoteClosed {
 		c.creditConnLocked(flen)
 		if c.idleLocked(id) {

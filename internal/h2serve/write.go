@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
-	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
 
@@ -187,12 +186,25 @@ func (c *conn) streamDoneLocked(st *stream) {
 	st.localClosed = true
 	st.cond.Broadcast()
 	if !st.remoteClosed {
-		c.out = appendRSTStream(c.out, st.id, http2.ErrCodeNo)
-		st.remoteClosed = true
+		// The client's side is still open (a body nobody read, or none sent yet): the
+		// stream lingers half-closed (local), so what the client still sends on it is
+		// checked (a window overflow is still a FLOW_CONTROL_ERROR) until its END_STREAM,
+		// its RST_STREAM, or its next DATA frame, which gets RST_STREAM(NO_ERROR). A
+		// lingering stream does not keep the connection from idling.
 		st.reset = true
 		if st.bodyErr == nil {
 			st.bodyErr = errStreamClosed
 		}
+		if n := len(st.body) - st.boff; n > 0 {
+			st.body, st.boff = st.body[:0], 0
+			c.creditConnLocked(int32(n))
+		}
+		if !st.lingering {
+			st.lingering = true
+			c.lingering++
+		}
+		c.updateBusyLocked()
+		return
 	}
 	c.removeStreamLocked(st)
 }
