@@ -149,10 +149,16 @@ type parityRun struct {
 // runCurl runs curl with args (no .curlrc, no proxy from the environment).
 func runCurl(t *testing.T, curl string, args ...string) parityRun {
 	t.Helper()
+	return runCurlEnv(t, curl, nil, args...)
+}
+
+// runCurlEnv is runCurl with the variables env added to the environment.
+func runCurlEnv(t *testing.T, curl string, env []string, args ...string) parityRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, curl, append([]string{"-q"}, args...)...)
-	cmd.Env = withoutProxy(os.Environ())
+	cmd.Env = append(withoutProxy(os.Environ()), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -166,10 +172,17 @@ func runCurl(t *testing.T, curl string, args ...string) parityRun {
 // runHTTPSKit runs `httpskit args...` as a process (the test binary running main).
 func runHTTPSKit(t *testing.T, args ...string) parityRun {
 	t.Helper()
+	return runHTTPSKitEnv(t, nil, args...)
+}
+
+// runHTTPSKitEnv is runHTTPSKit with the variables env added to the
+// environment.
+func runHTTPSKitEnv(t *testing.T, env []string, args ...string) parityRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	cmd := testenv.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = httpskitEnv()
+	cmd.Env = append(httpskitEnv(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -287,15 +300,22 @@ type parityCase struct {
 // expand makes for each tool (dir is the tool's own), and compares.
 func checkParity(t *testing.T, curl string, tt parityCase, expand func(args []string, tool, dir string) []string) {
 	t.Helper()
+	checkParityEnv(t, curl, tt, nil, expand)
+}
+
+// checkParityEnv is checkParity with the variables env (NAME=VALUE) in
+// both tools' environment.
+func checkParityEnv(t *testing.T, curl string, tt parityCase, env []string, expand func(args []string, tool, dir string) []string) {
+	t.Helper()
 	runs := map[string]parityRun{}
 	dirs := map[string]string{}
 	for _, tool := range []string{"curl", "httpskit"} {
 		dirs[tool] = t.TempDir()
 		args := expand(tt.args, tool, dirs[tool])
 		if tool == "curl" {
-			runs[tool] = runCurl(t, curl, args...)
+			runs[tool] = runCurlEnv(t, curl, env, args...)
 		} else {
-			runs[tool] = runHTTPSKit(t, append([]string{"get"}, args...)...)
+			runs[tool] = runHTTPSKitEnv(t, env, append([]string{"get"}, args...)...)
 		}
 	}
 	c, h := runs["curl"], runs["httpskit"]

@@ -69,6 +69,9 @@ type fetchFlags struct {
 	resolve                   listFlag
 	http11, http2             bool
 	compressed                bool
+	proxy                     proxyFlag // -x, --proxy (getproxy.go)
+	noProxy                   string    // --noproxy
+	noProxySet                bool
 	frugal                    frugalFlag      // --frugal, HTTPSKIT_FRUGAL
 	local                     clientCertFlags // --cert-type, --pass, --unix-socket (get_local.go)
 }
@@ -146,6 +149,12 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.Var(&f.resolve, "resolve", "connect to ADDR for HOST:PORT (`HOST:PORT:ADDR`; repeatable), certificate still checked for HOST")
 	fs.BoolVar(&f.http11, "http1.1", false, "use HTTP/1.1 only")
 	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 when the server agrees (the default for https://; http:// stays HTTP/1.1)")
+	fs.Var(&f.proxy, "x", "use the proxy at `[http://|https://][user:password@]HOST[:PORT]` (default port 1080; \"\": none, whatever HTTPS_PROXY says)")
+	fs.Var(&f.proxy, "proxy", "alias of -x")
+	fs.Func("noproxy", "connect directly to the hosts in `LIST` (comma separated names, their subdomains, IP addresses, CIDR prefixes; * for all), instead of NO_PROXY", func(s string) error {
+		f.noProxy, f.noProxySet = s, true
+		return nil
+	})
 	fs.BoolVar(&f.compressed, "compressed", false, "ask for a gzip-compressed body and decompress it")
 	fs.Var(&f.frugal, "frugal", frugalUsage)
 	return fs

@@ -24,6 +24,8 @@ type transfer struct {
 	stdout         *countingWriter
 	stderr         io.Writer
 	conn           *connector
+	agent          *https.Agent // this run's: pool and proxy
+	proxies        proxies
 	stats          stats
 	headers        io.Writer // -D, opened on first use
 	headersFile    *os.File
@@ -47,8 +49,14 @@ func newTransfer(f *fetchFlags, rawURL string, stdout, stderr io.Writer) (*trans
 	if err != nil {
 		return nil, err
 	}
-	return &transfer{f: f, first: t, last: t, body: body, stdout: &countingWriter{w: stdout},
-		stderr: stderr, conn: conn, expectedLength: -1}, nil
+	tr := &transfer{f: f, body: body, stdout: &countingWriter{w: stdout},
+		stderr: stderr, conn: conn, expectedLength: -1}
+	if tr.agent, err = f.newAgent(&tr.proxies); err != nil {
+		return nil, err
+	}
+	t.opts.Agent = tr.agent
+	tr.first, tr.last = t, t
+	return tr, nil
 }
 
 // run makes the transfer, retrying as --retry says, and returns its
@@ -60,6 +68,7 @@ func (tr *transfer) run(ctx context.Context) error {
 		defer cancel()
 	}
 	defer tr.conn.closeIdle()
+	defer tr.agent.CloseIdleConnections()
 	defer tr.closeHeaders()
 	for attempt := 0; ; attempt++ {
 		tr.stats.reset()
@@ -142,6 +151,9 @@ func (tr *transfer) classify(ctx context.Context, err error) error {
 		return failure(errInterrupted, "interrupted with %d bytes received", tr.stats.size.Load())
 	case tr.connTimedOut.Load():
 		return failure(https.ErrTimeout, "timed out: no connection after --connect-timeout %v", time.Duration(tr.f.connTO))
+	}
+	if perr := tr.proxies.explainProxy(err); perr != nil {
+		return perr
 	}
 	return explain(err, tr.last.opts)
 }
