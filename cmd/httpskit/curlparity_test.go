@@ -261,6 +261,11 @@ func TestCurlParity(t *testing.T) {
 
 		{"--compressed", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
 		{"not compressed unless asked", []string{"-s", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
+		// size_download counts the bytes as they came (compressed), and -D shows the
+		// Content-Encoding and Content-Length as sent: the CLI decodes gzip itself for
+		// these, not with Options.Decompress (which drops both headers and counts
+		// decoded bytes).
+		{"--compressed counts compressed bytes", []string{"-s", "--compressed", "-o", "/dev/null", "-w", "%{size_download}", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
 		{"--compressed, not gzip", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{trusted}/badgz"}, 61, false, "", nil},
 
 		{"404 with -f", []string{"-sf", "--cacert", "{ca}", "-w", "%{http_code}", "https://localhost:{trusted}/missing"}, 22, false, "", nil},
