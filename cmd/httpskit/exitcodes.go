@@ -30,6 +30,8 @@ var (
 	errBadEncoding = errors.New("bad content encoding")
 	// errProxyDNS: the proxy's host name could not be resolved.
 	errProxyDNS = errors.New("proxy host not resolved")
+	// errTooManyRedirects: -L met more redirects than --max-redirs.
+	errTooManyRedirects = errors.New("too many redirects")
 	// errCAFile: the CA file given could not be used.
 	errCAFile = errors.New("CA certificate")
 )
@@ -56,6 +58,7 @@ var exitCodes = []exitCodeRow{
 	{https.ErrBadCertificate, 60, ""},
 	{https.ErrHandshake, 35, "the TLS handshake failed"},
 	{https.ErrClosed, 52, "the server closed the connection without a reply"},
+	{errTooManyRedirects, 47, "more redirects than --max-redirs (with -L)"},
 	{https.ErrProxy, 56, "the proxy refused the tunnel (its CONNECT answer was not 200)"},
 	{errBadEncoding, 61, "--compressed and the body does not decode"},
 	{https.ErrBodyTooLarge, 63, "the body is larger than --max-filesize"},

@@ -107,23 +107,24 @@ func (tr *transfer) once(ctx context.Context, mayRetry bool) error {
 			res.Close()
 			return err
 		}
-		loc := res.Headers.Get("Location")
-		if tr.f.follow && loc != "" && isRedirect(res.StatusCode) {
-			res.Close()
-			if redirects >= 10 {
-				return errors.New("too many redirects (10)")
-			}
-			if cur, err = redirectTo(cur, loc); err != nil {
+		if tr.f.follow {
+			next, plain, ok, err := https.RedirectPlain(cur.opts, cur.plain, res.StatusCode, res.Headers.Get("Location"))
+			if err != nil {
+				res.Close()
 				return err
 			}
-			tr.stats.redirected()
-			if res.StatusCode == 303 || (res.StatusCode == 301 || res.StatusCode == 302) && cur.opts.Method == "POST" {
-				cur.opts.Method, body = "GET", nil
-				cur.opts.Headers = cur.opts.Headers.Clone()
-				cur.opts.Headers.Del("Content-Length")
-				cur.opts.Headers.Del("Content-Type")
+			if ok {
+				res.Close()
+				if tr.f.maxRedirs >= 0 && redirects >= tr.f.maxRedirs {
+					return failure(errTooManyRedirects, "maximum (%d) redirects followed (--max-redirs)", tr.f.maxRedirs)
+				}
+				if next.Method != cur.opts.Method && next.Method == "GET" {
+					body = nil // 303, or 301/302 after a POST: a GET without the body
+				}
+				cur = target{opts: next, plain: plain}
+				tr.stats.redirected()
+				continue
 			}
-			continue
 		}
 		if mayRetry && retryableStatus(res.StatusCode) {
 			res.Close()
