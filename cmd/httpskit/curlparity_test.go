@@ -157,13 +157,8 @@ type parityRun struct {
 	stderr string
 }
 
-// runCurl runs curl with args (no .curlrc, no proxy from the environment).
-func runCurl(t *testing.T, curl string, args ...string) parityRun {
-	t.Helper()
-	return runCurlEnv(t, curl, nil, args...)
-}
-
-// runCurlEnv is runCurl with the variables env added to the environment.
+// runCurlEnv runs curl with args (no .curlrc, no proxy from the
+// environment), with the variables env (NAME=VALUE) added.
 func runCurlEnv(t *testing.T, curl string, env []string, args ...string) parityRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
@@ -180,14 +175,8 @@ func runCurlEnv(t *testing.T, curl string, env []string, args ...string) parityR
 	return parityRun{code: exitCodeOf(t, err), stdout: stdout.String(), stderr: stderr.String()}
 }
 
-// runHTTPSKit runs `httpskit args...` as a process (the test binary running main).
-func runHTTPSKit(t *testing.T, args ...string) parityRun {
-	t.Helper()
-	return runHTTPSKitEnv(t, nil, args...)
-}
-
-// runHTTPSKitEnv is runHTTPSKit with the variables env added to the
-// environment.
+// runHTTPSKitEnv runs `httpskit args...` as a process (the test binary
+// running main), with the variables env (NAME=VALUE) added.
 func runHTTPSKitEnv(t *testing.T, env []string, args ...string) parityRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
