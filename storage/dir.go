@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,8 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/httpskit/httpskit/storage/internal/locks"
 )
 
 // lockPoll is how often Dir.Lock looks again at a lock held by someone else.
@@ -29,8 +28,7 @@ type Dir struct {
 	// Root is the directory that holds the values. It is created (0700) on first write.
 	Root string
 
-	mu     sync.Mutex
-	tokens map[string]string // lock name -> the token this value holds it with
+	held locks.Held // the locks this value holds
 }
 
 // NewDir returns a Dir storing under root.
@@ -180,30 +178,9 @@ func (d *Dir) Lock(ctx context.Context, name string, ttl time.Duration) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("storage: lock %s: %w", name, err)
 	}
-	token := newToken()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("storage: lock %s: %w", name, ctx.Err())
-		case <-t.C:
-		}
-		ok, err := d.tryLock(p, token, ttl)
-		if err != nil {
-			return fmt.Errorf("storage: lock %s: %w", name, err)
-		}
-		if ok {
-			d.mu.Lock()
-			if d.tokens == nil {
-				d.tokens = make(map[string]string)
-			}
-			d.tokens[name] = token
-			d.mu.Unlock()
-			return nil
-		}
-		t.Reset(lockPoll)
-	}
+	return locks.Wait(ctx, &d.held, name, lockPoll, func(token string) (bool, error) {
+		return d.tryLock(p, token, ttl)
+	})
 }
 
 func (d *Dir) lockPath(op, name string) (string, error) {
@@ -271,10 +248,7 @@ func (d *Dir) Unlock(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	token, held := d.tokens[name]
-	delete(d.tokens, name)
-	d.mu.Unlock()
+	token, held := d.held.Remove(name)
 	if !held {
 		return fmt.Errorf("storage: unlock %s: not held", name)
 	}
@@ -285,10 +259,4 @@ func (d *Dir) Unlock(ctx context.Context, name string) error {
 		return fmt.Errorf("storage: unlock %s: %w", name, err)
 	}
 	return nil
-}
-
-func newToken() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
