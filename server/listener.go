@@ -26,13 +26,14 @@ const removeGrace = 5 * time.Second
 // its router. A Listener is created by AddHTTPServer, AddHTTPSServer or AddHTTP2Server and is
 // safe for concurrent use.
 type Listener struct {
-	srv    *Server
-	kind   string
-	host   string
-	port   int // as configured: 0 means any free port
-	lim    limits
-	tlsCfg *tls.Config // nil for plain HTTP
-	files  *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
+	srv     *Server
+	kind    string
+	host    string
+	port    int // as configured: 0 means any free port
+	lim     limits
+	tlsCfg  *tls.Config // nil for plain HTTP
+	files   *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
+	tickets *ticketKeys // nil when crypto/tls handles session tickets alone (ticketkeys.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -112,8 +113,11 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 // newHTTPServer makes the net/http server, copying user-set fields from prev when given.
 func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 	hs := &http.Server{
-		Handler:           http.HandlerFunc(l.serveHTTP),
-		TLSConfig:         l.tlsCfg,
+		Handler: http.HandlerFunc(l.serveHTTP),
+		// Handshakes use l.tlsCfg (tls.NewListener in serve); Serve only sets HTTP/2
+		// defaults in this copy, which it writes to as it starts: a write that raced with
+		// clones of l.tlsCfg taken on a reload or by GetConfigForClient.
+		TLSConfig:         l.tlsCfg.Clone(),
 		ReadHeaderTimeout: l.lim.readHeader,
 		ReadTimeout:       l.lim.read,
 		WriteTimeout:      l.lim.write,
@@ -178,6 +182,9 @@ func (l *Listener) unbind() {
 
 // serve starts serving the bound socket in its own goroutine.
 func (l *Listener) serve() {
+	if l.tickets != nil {
+		l.tickets.sync() // off the lock: it may wait for the Storage (ticketSyncTimeout at most)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ln == nil || l.serving != nil {
@@ -199,6 +206,9 @@ func (l *Listener) serve() {
 		defer close(done)
 		if l.files != nil {
 			defer l.files.watch(l)() // ends before done is closed: nothing outlives stop
+		}
+		if l.tickets != nil {
+			defer l.tickets.run()()
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			l.srv.logger.Error("listener stopped", "kind", l.kind, "err", err)
