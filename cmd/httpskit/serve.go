@@ -22,6 +22,7 @@ import (
 	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/internal/siteconfig"
 	"github.com/httpskit/httpskit/server"
+	"github.com/httpskit/httpskit/storage"
 )
 
 // stopGrace is the default of --grace: how long Ctrl-C or SIGTERM waits for requests in
@@ -35,6 +36,7 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	storage                                   string        // --storage
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -58,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
 	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	fs.Var(&frugal, "frugal", frugalUsage)
+	fs.StringVar(&f.storage, "storage", "", storageUsage)
 	if err := frugal.fromEnv(); err != nil {
 		return err
 	}
@@ -86,6 +89,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 
+	var store storage.Storage
+	if f.storage != "" {
+		st, closeStore, err := openStorage(ctx, f.storage, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		store = st
+	}
+
 	var cfg server.Config
 	if f.verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
@@ -100,13 +113,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dev := &devCert{root: f.caRoot}
 	what := f.config
 	if f.config != "" {
-		err = configureFromFile(s, f.config, dev)
+		err = configureFromFile(s, f.config, dev, store)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
 			what = dirs[0]
 		}
-		err = configureFromFlags(s, f, what, dev)
+		err = configureFromFlags(s, f, what, dev, store)
 	}
 	if err != nil {
 		return err
@@ -127,6 +140,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		what = abs
 	}
 	fmt.Fprintf(stdout, "serving %s\n", what)
+	if store != nil {
+		fmt.Fprintf(stdout, "storage: %s\n", store)
+	}
 	if dbg != nil {
 		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
 	}
@@ -160,7 +176,7 @@ func isSet(fs *flag.FlagSet, names ...string) bool {
 	return found
 }
 
-func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert) error {
+func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, store storage.Storage) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -173,7 +189,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 		port = server.RandomPort
 	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
-	hc := server.HTTPSConfig{HTTPConfig: limits}
+	hc := server.HTTPSConfig{HTTPConfig: limits, Storage: store}
 	hc.Port = port
 	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
 		return err
@@ -219,7 +235,7 @@ func httpsRedirect(tl *server.Listener) server.HandlerFunc {
 	}
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert) error {
+func configureFromFile(s *server.Server, name string, dev *devCert, store storage.Storage) error {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return err
@@ -238,7 +254,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert) error {
 			}
 			continue
 		}
-		tc := server.HTTPSConfig{HTTPConfig: hc}
+		tc := server.HTTPSConfig{HTTPConfig: hc, Storage: store}
 		if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
 			return fmt.Errorf("config listeners[%d]: %w", i, err)
 		}

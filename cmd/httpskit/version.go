@@ -25,7 +25,9 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 // versionString is "httpskit VERSION (REVISION) GOVERSION OS/ARCH", from the build
 // information that go build stamps with -buildvcs (release/build sets it): VERSION is a tag
 // or a pseudo-version such as v0.0.0-20260101120000-0123456789ab+dirty, "(devel)" without
-// VCS information; " (REVISION)" is left out when VERSION already holds the revision.
+// VCS information; " (REVISION)" is left out when VERSION already holds the revision. A build
+// without the Redis client (build tag noredis, as the release binaries are) ends in
+// " without Redis".
 func versionString() string {
 	version, rev := "(devel)", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -50,5 +52,9 @@ func versionString() string {
 	if rev != "" && !strings.Contains(version, strings.TrimSuffix(rev, "+dirty")) {
 		s += " (" + rev + ")"
 	}
-	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	s += " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	if !redisSupport {
+		s += " without Redis"
+	}
+	return s
 }

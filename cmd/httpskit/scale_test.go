@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/httpskit/httpskit/internal/redistest"
+	"github.com/httpskit/httpskit/internal/testenv"
+	"github.com/httpskit/httpskit/server"
+)
+
+// TestServeStorageFlag: --storage DIR is said on start and holds the session-ticket keys; a
+// bad value is one clear error.
+func TestServeStorageFlag(t *testing.T) {
+	site := t.TempDir()
+	store := filepath.Join(t.TempDir(), "state")
+	s := startServe(t, "--host", "127.0.0.1", "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"), "--storage", store, site)
+	if !strings.Contains(s.stdout.String(), "storage: "+store+"\n") {
+		t.Fatalf("serve did not say its storage:\n%s", s.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(store, filepath.FromSlash(server.TicketKeysKey))); err != nil {
+		t.Fatalf("no session-ticket keys in the storage folder: %v", err)
+	}
+	must(t, s.stop())
+
+	notDir := filepath.Join(t.TempDir(), "file")
+	must(t, os.WriteFile(notDir, nil, 0o600))
+	for _, c := range []struct{ value, want string }{
+		{"ftp://example.com/x", "give a directory or a redis:// or rediss:// URL"},
+		{"redis://h:99999", `port "99999"`},
+		{"redis://user:s3cret@h:6379/x", `database "x"`},
+		{filepath.Join(notDir, "sub"), "--storage:"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"serve", "--storage", c.value, site}, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("serve --storage %s = %v, want an error with %q", c.value, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+// TestServeStorageRedisDownAtStart: a Redis that does not answer at start costs one line on
+// stderr, and serve serves.
+func TestServeStorageRedisDownAtStart(t *testing.T) {
+	if !redisSupport {
+		t.Skip("built without Redis (noredis)")
+	}
+	addr := "127.0.0.1:" + freePort(t) // nothing listens there
+	site := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(site, "hello.txt"), []byte("hello"), 0o644))
+	p := startHTTPSKit(t, "serve", "--host", "127.0.0.1", "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"),
+		"--storage", "redis://"+addr+"/0", site)
+	base := strings.TrimSpace(strings.TrimPrefix(p.waitLine(t, "HTTPS "), "HTTPS "))
+	caFile := strings.TrimPrefix(p.waitLine(t, "CA file: "), "CA file: ")
+	res, err := caClient(t, caFile, false).Get(base + "hello.txt")
+	must(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "hello" {
+		t.Fatalf("GET = %q", b)
+	}
+	errLines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+	if len(errLines) != 1 || !strings.Contains(errLines[0], "redis://"+addr+"/0 does not answer") || !strings.Contains(errLines[0], "connection refused") {
+		t.Fatalf("stderr = %q, want one line saying the Redis at %s does not answer", p.stderr, addr)
+	}
+	if !strings.Contains(p.stdout.String(), "storage: redis://"+addr+"/0\n") {
+		t.Fatalf("serve did not say its storage:\n%s", p.stdout)
+	}
+}
+
+// instance is one `httpskit serve` behind the balancer.
+type instance struct {
+	name string
+	port string
+	p    *httpskitProc
+}
+
+// TestSeveralInstances runs two serve instances sharing a Redis behind HAProxy (TCP mode,
+// round robin), all on loopback: a client's TLS session resumes through the balancer on both
+// instances; restarting one instance loses nothing; stopping Redis stops neither.
+func TestSeveralInstances(t *testing.T) {
+	if !redisSupport {
+		t.Skip("built without Redis (noredis)")
+	}
+	haproxy := testenv.LookPath(t, "haproxy")
+	redis := redistest.Start(t)
+	caFile, certFile, keyFile := pemFiles(t)
+	roots := x509.NewCertPool()
+	caPEM, err := os.ReadFile(caFile)
+	must(t, err)
+	roots.AppendCertsFromPEM(caPEM)
+
+	start := func(in *instance) {
+		dir := filepath.Join(t.TempDir(), in.name)
+		must(t, os.MkdirAll(dir, 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, "who"), []byte(in.name), 0o644))
+		in.p = startHTTPSKit(t, "serve", "--host", "127.0.0.1", "--port", in.port, "--cert", certFile, "--key", keyFile,
+			"--storage", redis.URL(0), dir)
+		in.p.waitLine(t, "storage: redis://")
+		line := in.p.waitLine(t, "HTTPS ")
+		_, port, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(line, "HTTPS ")), "https://"), "/"))
+		must(t, err)
+		in.port = port
+	}
+	a, b := &instance{name: "a", port: "0"}, &instance{name: "b", port: "0"}
+	start(a)
+	start(b)
+
+	front := "127.0.0.1:" + freePort(t)
+	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	must(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`global
+	maxconn 200
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend site
+	bind %s
+	default_backend instances
+backend instances
+	balance roundrobin
+	server a 127.0.0.1:%s
+	server b 127.0.0.1:%s
+`, front, a.port, b.port)), 0o644))
+	hp := exec.Command(haproxy, "-f", cfg, "-db")
+	var hpOut bytes.Buffer
+	hp.Stdout, hp.Stderr = &hpOut, &hpOut
+	waitListening(t, front, startProcess(t, hp))
+
+	// get makes one request on a new TLS connection through the balancer: which instance
+	// answered, and whether the session was resumed.
+	get := func(cache tls.ClientSessionCache) (who string, resumed bool) {
+		t.Helper()
+		conn, err := tls.Dial("tcp", front, &tls.Config{RootCAs: roots, ServerName: "localhost", ClientSessionCache: cache, NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatalf("through the balancer: %v\nhaproxy: %s\na: %s\nb: %s", err, &hpOut, a.p.stderr, b.p.stderr)
+		}
+		defer conn.Close()
+		must(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+		_, err = io.WriteString(conn, "GET /who HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+		must(t, err)
+		res, err := io.ReadAll(conn)
+		must(t, err)
+		_, body, _ := bytes.Cut(res, []byte("\r\n\r\n"))
+		return string(body), conn.ConnectionState().DidResume
+	}
+	// resumesOnBoth makes n connections with cache, which already holds a ticket, and checks
+	// that every one resumed and that both instances answered.
+	resumesOnBoth := func(phase string, cache tls.ClientSessionCache, n int) {
+		t.Helper()
+		seen := map[string]int{}
+		for range n {
+			who, resumed := get(cache)
+			if !resumed {
+				t.Fatalf("%s: a connection answered by %q did not resume", phase, who)
+			}
+			seen[who]++
+		}
+		if seen["a"] == 0 || seen["b"] == 0 {
+			t.Fatalf("%s: answers by instance = %v, want both", phase, seen)
+		}
+		t.Logf("%s: %d connections, all resumed: %v", phase, n, seen)
+	}
+
+	cache := tls.NewLRUClientSessionCache(4)
+	if who, resumed := get(cache); resumed || (who != "a" && who != "b") {
+		t.Fatalf("first connection: answered by %q, resumed %v", who, resumed)
+	}
+	resumesOnBoth("Redis up", cache, 6)
+
+	// A ticket from before the restart of one instance resumes on the new process.
+	old := &firstTicketCache{}
+	get(old)
+	must(t, a.p.cmd.Process.Signal(syscall.SIGTERM))
+	if code := a.p.wait(t); code != 0 {
+		t.Fatalf("instance a exited with %d on SIGTERM\nstderr: %s", code, a.p.stderr)
+	}
+	start(a) // on the same port
+	resumesOnBoth("one instance restarted, old ticket", old, 4)
+	resumesOnBoth("one instance restarted", cache, 4)
+
+	// Redis goes away: both instances keep serving, with the keys they have.
+	redis.Stop()
+	resumesOnBoth("Redis stopped", cache, 6)
+	fresh := tls.NewLRUClientSessionCache(4)
+	get(fresh)
+	resumesOnBoth("Redis stopped, new client", fresh, 4)
+	for _, in := range []*instance{a, b} {
+		select {
+		case <-in.p.exited:
+			t.Fatalf("instance %s exited: %v\nstderr: %s", in.name, in.p.err, in.p.stderr)
+		default:
+		}
+	}
+}
+
+// firstTicketCache keeps the first session it is given: later tickets do not replace it, so
+// the test can resume on an old ticket again and again.
+type firstTicketCache struct{ cs *tls.ClientSessionState }
+
+func (c *firstTicketCache) Get(string) (*tls.ClientSessionState, bool) { return c.cs, c.cs != nil }
+
+func (c *firstTicketCache) Put(_ string, cs *tls.ClientSessionState) {
+	if c.cs == nil {
+		c.cs = cs
+	}
+}
