@@ -37,12 +37,16 @@ func TestServeStorageFlag(t *testing.T) {
 
 	notDir := filepath.Join(t.TempDir(), "file")
 	must(t, os.WriteFile(notDir, nil, 0o600))
-	for _, c := range []struct{ value, want string }{
+	bad := []struct{ value, want string }{
 		{"ftp://example.com/x", "give a directory or a redis:// or rediss:// URL"},
+		{filepath.Join(notDir, "sub"), "--storage:"},
 		{"redis://h:99999", `port "99999"`},
 		{"redis://user:s3cret@h:6379/x", `database "x"`},
-		{filepath.Join(notDir, "sub"), "--storage:"},
-	} {
+	}
+	if !redisSupport {
+		bad = append(bad[:2], struct{ value, want string }{"redis://h:6379", "built without Redis (build tag noredis)"})
+	}
+	for _, c := range bad {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), []string{"serve", "--storage", c.value, site}, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
