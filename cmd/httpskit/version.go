@@ -26,8 +26,8 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 // information that go build stamps with -buildvcs (release/build sets it): VERSION is a tag
 // or a pseudo-version such as v0.0.0-20260101120000-0123456789ab+dirty, "(devel)" without
 // VCS information; " (REVISION)" is left out when VERSION already holds the revision. A build
-// without the Redis client (build tag noredis, as the release binaries are) ends in
-// " without Redis".
+// without the Redis client (build tag noredis, as the release binaries are) says "noredis"
+// before GOVERSION: "httpskit v1.2.0 noredis go1.26.8 linux/arm".
 func versionString() string {
 	version, rev := "(devel)", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -52,9 +52,8 @@ func versionString() string {
 	if rev != "" && !strings.Contains(version, strings.TrimSuffix(rev, "+dirty")) {
 		s += " (" + rev + ")"
 	}
-	s += " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 	if !redisSupport {
-		s += " without Redis"
+		s += " noredis"
 	}
-	return s
+	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
