@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -429,5 +430,44 @@ func TestTicketKeysClientCAFile(t *testing.T) {
 	}
 	if !connectWith(t, l.Addr(), &tls.Config{Certificates: []tls.Certificate{clientCert}, ClientSessionCache: cache}) {
 		t.Fatal("did not resume")
+	}
+}
+
+// TestTicketKeysSilentRedis: a Redis that accepts connections and never answers holds Start
+// back by the store's timeout at most, and the listener serves with keys of its own.
+func TestTicketKeysSilentRedis(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	defer ln.Close()
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-quit; c.Close() }()
+		}
+	}()
+	const timeout = 300 * time.Millisecond
+	st, err := redisstore.New(redisstore.Options{URL: "redis://" + ln.Addr().String(), Timeout: timeout})
+	check(t, err)
+	defer st.Close()
+	var logs lockedBuffer
+	start := time.Now()
+	_, l := ticketServer(t, HTTPSConfig{Storage: st}, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	took := time.Since(start)
+	t.Logf("Start with a silent Redis took %v (store timeout %v)", took.Round(time.Millisecond), timeout)
+	if took > ticketSyncTimeout {
+		t.Errorf("Start took %v with a silent Redis, more than the sync bound %v", took, ticketSyncTimeout)
+	}
+	cache := tls.NewLRUClientSessionCache(1)
+	connect(t, l.Addr(), cache, tls.VersionTLS13)
+	if !connect(t, l.Addr(), cache, tls.VersionTLS13) {
+		t.Fatal("no resumption with the listener's own keys")
+	}
+	if !strings.Contains(logs.String(), ln.Addr().String()) {
+		t.Fatalf("the log does not name the Redis address:\n%s", logs.String())
 	}
 }
