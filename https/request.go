@@ -77,9 +77,10 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	if err != nil {
 		return nil, err
 	}
+	p, t := connectFor(ctx, p, opts.Port)
 	r := &ClientRequest{
 		plan:      p,
-		transport: transportFor(p.tls, p.maxHeader, p.memory.frugal()),
+		transport: t,
 		respDone:  make(chan struct{}),
 	}
 	parent := ctx // for its values: its cancellation is Abort, below

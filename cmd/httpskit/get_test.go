@@ -62,6 +62,15 @@ func startFetchSite(t *testing.T) *fetchSite {
 			http.NewResponseController(w).Flush()
 		}
 	})
+	mux.HandleFunc("/agent", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "agent="+r.UserAgent()+" proto="+r.Proto)
+	})
+	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) { // 1000 of 5000 bytes, then nothing
+		w.Header().Set("Content-Length", "5000")
+		w.Write(bytes.Repeat([]byte("t"), 1000))
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	})
 	s := httptest.NewUnstartedServer(mux)
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	s.EnableHTTP2 = true
@@ -108,7 +117,7 @@ func TestGet(t *testing.T) {
 		{"POST data", runRequest, []string{"-k", "-d", "a=1", "-d", "b=2", site.url + "/echo?x=y"},
 			[]string{"POST /echo?x=y ct=application/x-www-form-urlencoded h= auth=: body=a=1&b=2"}, ""},
 		{"method, header, user", runRequest, []string{"-k", "-X", "PUT", "-H", "X-Custom: v", "-u", "me:pw",
-			"--data-binary", "raw", site.url + "/echo"}, []string{"PUT /echo ct= h=v auth=me:pw body=raw"}, ""},
+			"--data-binary", "raw", site.url + "/echo"}, []string{"PUT /echo ct=application/x-www-form-urlencoded h=v auth=me:pw body=raw"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +196,14 @@ func TestGetUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"a", "b"},
-		{"http://example.com/"},
+		{"ftp://example.com/"},
+		{"https://localhost/", "--resolve", "localhost:443"},
+		{"https://localhost/", "--resolve", "localhost:443:not-an-ip"},
+		{"https://localhost/", "--http1.1", "--http2"},
+		{"https://localhost/", "-fsZ"},
+		{"https://localhost/", "--nope"},
+		{"https://localhost/", "--max-time", "soon"},
+		{"https://localhost/", "--retry", "-1"},
 		{"-X"},
 		{"https://localhost/", "-H", "no colon"},
 		{"https://localhost/a\x01b"},

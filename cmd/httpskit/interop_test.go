@@ -33,8 +33,8 @@ func TestGetAgainstServe(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority: pass --ca FILE or --insecure") {
 		t.Errorf("get without --ca = %v, want the unknown-authority hint", err)
 	}
-	if code := exitCode(err, new(strings.Builder)); code != 1 {
-		t.Errorf("exit code %d, want 1", code)
+	if code := exitCode(err, new(strings.Builder)); code != 60 {
+		t.Errorf("exit code %d, want 60 (curl's: peer certificate not trusted)", code)
 	}
 }
 

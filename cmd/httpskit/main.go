@@ -4,14 +4,16 @@
 // Usage:
 //
 //	httpskit serve [DIR]        HTTPS on localhost:7080 serving DIR (default .)
-//	httpskit get URL            fetch a URL and print the body (like curl)
+//	httpskit get URL            fetch a URL and print the body, with curl's flags and exit codes
 //	httpskit request URL        any method, headers, body, auth, CA, client certificate
 //	httpskit cert               show, create or issue from the development CA
 //	httpskit bench URL          load generator: keep-alive, HTTP/2, new-connection and idle modes
 //	httpskit version            print the version
 //
 // Run "httpskit COMMAND -h" for a command's flags. Exit codes: 0 success, 1 the request or
-// server failed (the message says why), 2 bad usage.
+// server failed (the message says why), 2 bad usage; get and request exit with curl's code for
+// the same failure (6 resolve, 7 connect, 22 --fail, 23 write, 28 timeout, 35 TLS handshake,
+// 58 client certificate, 60 peer certificate, 63 max filesize, 130 Ctrl-C; "get -h" lists them).
 //
 // serve stops on Ctrl-C (SIGINT) or SIGTERM: it refuses new connections at once, lets the
 // requests in flight finish for up to --grace (10s), prints "stopped" and exits 0; requests
@@ -27,6 +29,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -63,6 +66,11 @@ func main() {
 	// After the first signal, a second one ends the process at once: serve's graceful stop
 	// may wait up to --grace.
 	context.AfterFunc(ctx, stop)
+	if len(os.Args) > 1 && (os.Args[1] == "get" || os.Args[1] == "request") {
+		// A closed pipe on stdout ("| head") is a write failure with curl's exit code 23,
+		// not death by SIGPIPE.
+		signal.Ignore(syscall.SIGPIPE)
+	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
@@ -110,9 +118,27 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "httpskit: %v\n", err)
 		return 2
 	}
+	var coded exitError
+	if errors.As(err, &coded) {
+		if !coded.quiet {
+			fmt.Fprintf(stderr, "httpskit: %v\n", err)
+		}
+		return coded.code
+	}
 	fmt.Fprintf(stderr, "httpskit: %v\n", err)
 	return 1
 }
+
+// exitError is a failure with an exit code of its own (get and request
+// use curl's).
+type exitError struct {
+	code  int
+	err   error
+	quiet bool // print no message (curl's -s)
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
 
 // newFlagSet makes a flag set for a subcommand that reports errors instead of exiting.
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
@@ -125,15 +151,37 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, turning flag errors into usage errors.
+// parseFlags parses args, turning flag errors into usage errors of one
+// line with a hint (the full usage only for -h).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
 	}
-	return nil
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "unknown flag " + asTyped(args, name)
+	}
+	return usagef("%s (run \"httpskit %s -h\" for the flags)", msg, fs.Name())
+}
+
+// asTyped returns flag name as it appears in args ("-x" or "--x").
+func asTyped(args []string, name string) string {
+	for _, a := range args {
+		if a == "--"+name || strings.HasPrefix(a, "--"+name+"=") {
+			return "--" + name
+		}
+	}
+	return "-" + name
 }
 
 // parseInterleaved parses args allowing flags after positional arguments

@@ -12,8 +12,9 @@ import (
 
 // TestServeMutualTLS: `serve --client-ca FILE` against `httpskit request` (and get) with and
 // without a client certificate: accepted with --cert/--key or -E/--key, refused with the
-// reason and exit code 1 when missing or signed by another CA, and an expired certificate
-// refused by the client before it connects (exit code 2, saying it expired). serve -v logs
+// reason and exit code 58 (curl's "client certificate") when missing or signed by another
+// CA, and an expired certificate refused by the client before it connects (exit code 58
+// too, saying it expired). serve -v logs
 // the subject of each verified client, and why it refused the others.
 func TestServeMutualTLS(t *testing.T) {
 	dir := t.TempDir()
@@ -55,11 +56,11 @@ func TestServeMutualTLS(t *testing.T) {
 			[]string{`msg="client certificate"`, "path=/hello.txt", `subject="CN=device-1,`}},
 		{"accepted, curl's names", []string{"get", url, "--cacert", serverCA, "-E", goodCert, "--key", goodKey}, 0, "hello\n", nil,
 			[]string{`msg="client certificate"`, `subject="CN=device-1,`}},
-		{"no certificate", []string{"request", url, "--ca", serverCA}, 1, "", []string{"httpskit: the server requires a client certificate: pass --cert FILE --key FILE"},
+		{"no certificate", []string{"request", url, "--ca", serverCA}, 58, "", []string{"httpskit: the server requires a client certificate: pass --cert FILE --key FILE"},
 			[]string{"TLS handshake error", "didn't provide a certificate"}},
-		{"certificate of another CA", []string{"request", url, "--ca", serverCA, "--cert", strangerCert, "--key", strangerKey}, 1, "",
+		{"certificate of another CA", []string{"request", url, "--ca", serverCA, "--cert", strangerCert, "--key", strangerKey}, 58, "",
 			[]string{"httpskit: " + refused}, []string{"TLS handshake error", "unknown authority"}},
-		{"expired certificate", []string{"request", url, "--ca", serverCA, "--cert", expiredCert, "--key", expiredKey}, 2, "",
+		{"expired certificate", []string{"request", url, "--ca", serverCA, "--cert", expiredCert, "--key", expiredKey}, 58, "",
 			[]string{"httpskit: ", expiredCert, "expired"}, nil},
 	}
 	for _, tt := range tests {

@@ -217,7 +217,7 @@ func TestServeUsage(t *testing.T) {
 		{"two dirs", []string{"serve", "a", "b"}, "at most one directory"},
 		{"cert without key", []string{"serve", "--cert", "c.pem"}, "--cert and --key go together"},
 		{"bad port", []string{"serve", "--port", "70000"}, "port out of range"},
-		{"unknown flag", []string{"serve", "--nope"}, "flag provided but not defined"},
+		{"unknown flag", []string{"serve", "--nope"}, `unknown flag --nope (run "httpskit serve -h" for the flags)`},
 		{"config with dir", []string{"serve", "--config", "x.json", "dir"}, "--config describes the whole site"},
 	}
 	for _, tt := range tests {

@@ -57,3 +57,13 @@ func versionString() string {
 	}
 	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
+
+// userAgent is the default User-Agent of get and request:
+// "httpskit/VERSION", "httpskit/dev" for a build without a version.
+func userAgent() string {
+	version := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version = bi.Main.Version
+	}
+	return "httpskit/" + version
+}
