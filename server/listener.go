@@ -183,7 +183,7 @@ func (l *Listener) unbind() {
 // serve starts serving the bound socket in its own goroutine.
 func (l *Listener) serve() {
 	if l.tickets != nil {
-		l.tickets.sync() // off the lock: it may wait for the Storage (ticketSyncTimeout at most)
+		l.tickets.sync(context.Background()) // off the lock: it may wait for the Storage (ticketSyncTimeout at most)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -102,23 +102,24 @@ func (c *HTTPSConfig) newTicketKeys(cfg *tls.Config, logger *slog.Logger) *ticke
 // run syncs every time the schedule asks for it, until the returned function is called; that
 // function returns once the goroutine has ended. The caller has synced once already.
 func (t *ticketKeys) run() (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background()) // cancelled by stop: a sync waiting on the Storage gives up
+	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		timer := time.NewTimer(t.wait())
 		defer timer.Stop()
 		for {
 			select {
-			case <-quit:
+			case <-ctx.Done():
 				return
 			case <-timer.C:
-				t.sync()
+				t.sync(ctx)
 				timer.Reset(t.wait())
 			}
 		}
 	}()
 	return func() {
-		close(quit)
+		cancel()
 		<-done
 	}
 }
@@ -133,15 +134,15 @@ func (t *ticketKeys) wait() time.Duration {
 // sync brings the keys up to date with the schedule, through the Storage when there is one,
 // and puts them in service. A Storage that fails leaves the keys in service, rotating here on
 // the same schedule, and is tried again after t.retry; the failure is logged once, and so is
-// the recovery.
-func (t *ticketKeys) sync() {
+// the recovery. The Storage is given ctx, bounded by t.syncTime.
+func (t *ticketKeys) sync(ctx context.Context) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
 	next := now.Add(t.rotation / 4)
 	if t.store == nil {
 		t.keys = planTicketKeys(t.keys, now, t.rotation, t.lifetime)
-	} else if err := t.syncStore(now); err != nil {
+	} else if err := t.syncStore(ctx, now); err != nil {
 		if !t.failing {
 			t.logger.Warn("session ticket keys: storage failed; keeping the keys in use, trying again", "storage", t.store.String(), "retry", t.retry, "err", err)
 		}
@@ -166,8 +167,8 @@ func (t *ticketKeys) sync() {
 // it back when it changed, and makes it t.keys. Keys this listener made itself while the
 // Storage failed stay as decryption keys until they expire, so tickets issued meanwhile still
 // resume here.
-func (t *ticketKeys) syncStore(now time.Time) (err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), t.syncTime)
+func (t *ticketKeys) syncStore(ctx context.Context, now time.Time) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, t.syncTime)
 	defer cancel()
 	if err := t.store.Lock(ctx, TicketKeysKey, ticketLockTTL); err != nil {
 		return err

@@ -154,7 +154,7 @@ func TestTicketKeyRotation(t *testing.T) {
 
 			// An hour later a new key encrypts; the old ticket still resumes.
 			clock.Advance(TicketKeyRotation + time.Second)
-			l.tickets.sync()
+			l.tickets.sync(context.Background())
 			fresh := &firstTicketCache{}
 			connect(t, addr, fresh, v)
 			if i := keyIndex(t, l, fresh.ticket(t)); i != 0 {
@@ -176,7 +176,7 @@ func TestTicketKeyRotation(t *testing.T) {
 				{TicketKeyRotation + TicketKeyLifetime + time.Minute, false},
 			} {
 				clock.Set(t0.Add(c.at))
-				l.tickets.sync()
+				l.tickets.sync(context.Background())
 				if got := connect(t, addr, old, v); got != c.want {
 					t.Errorf("old ticket at +%v: resumed = %v, want %v", c.at, got, c.want)
 				}
@@ -270,8 +270,8 @@ func TestTicketKeysShared(t *testing.T) {
 				}
 				// Rotate: one server at the hour, the other a little later.
 				clock.Advance(TicketKeyRotation)
-				a.tickets.sync()
-				b.tickets.sync()
+				a.tickets.sync(context.Background())
+				b.tickets.sync(context.Background())
 			}
 		})
 	}
@@ -332,7 +332,7 @@ func TestTicketKeysStorageDown(t *testing.T) {
 
 	sa.down.Store(true)
 	for range 3 {
-		a.tickets.sync()
+		a.tickets.sync(context.Background())
 	}
 	if !connect(t, a.Addr(), before, v) || !connect(t, b.Addr(), before, v) {
 		t.Fatal("a ticket made before the storage failed did not resume")
@@ -351,8 +351,8 @@ func TestTicketKeysStorageDown(t *testing.T) {
 
 	// Still down at the hour: the key made ahead takes over on both servers, as planned.
 	clock.Advance(TicketKeyRotation)
-	a.tickets.sync()
-	b.tickets.sync()
+	a.tickets.sync(context.Background())
+	b.tickets.sync(context.Background())
 	during := &firstTicketCache{}
 	connect(t, a.Addr(), during, v)
 	if !connect(t, b.Addr(), during, v) {
@@ -360,7 +360,7 @@ func TestTicketKeysStorageDown(t *testing.T) {
 	}
 
 	sa.down.Store(false)
-	a.tickets.sync()
+	a.tickets.sync(context.Background())
 	if !strings.Contains(logs.String(), "storage works again") {
 		t.Fatalf("recovery not logged:\n%s", logs.String())
 	}
@@ -422,7 +422,7 @@ func TestTicketKeysClientCAFile(t *testing.T) {
 	_, l := ticketServer(t, HTTPSConfig{CA: caFile, ClientAuth: tls.RequireAndVerifyClientCert}, clock, nil)
 	check(t, l.ReloadCertificate()) // the clone handed out now carries a copy of the keys
 	clock.Advance(TicketKeyRotation)
-	l.tickets.sync()
+	l.tickets.sync(context.Background())
 	cache := &firstTicketCache{}
 	connectWith(t, l.Addr(), &tls.Config{Certificates: []tls.Certificate{clientCert}, ClientSessionCache: cache})
 	if i := keyIndex(t, l, cache.ticket(t)); i != 0 {
