@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/httpskit/httpskit/internal/redistest"
 	"github.com/httpskit/httpskit/internal/testenv"
 	"github.com/httpskit/httpskit/server"
+	"github.com/httpskit/httpskit/storage"
 )
 
 // TestServeStorageFlag: --storage DIR is said on start and holds the session-ticket keys; a
@@ -223,5 +226,47 @@ func (c *firstTicketCache) Get(string) (*tls.ClientSessionState, bool) { return 
 func (c *firstTicketCache) Put(_ string, cs *tls.ClientSessionState) {
 	if c.cs == nil {
 		c.cs = cs
+	}
+}
+
+// flakyStore is a Storage whose calls fail while down is set.
+type flakyStore struct {
+	storage.Storage
+	down atomic.Bool
+}
+
+func (f *flakyStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if f.down.Load() {
+		return nil, errors.New("connection refused")
+	}
+	return f.Storage.Get(ctx, key)
+}
+
+// TestReportingStorage: a storage that starts failing is one line on stderr however many
+// calls fail, working again is one more, and an absent key is no failure.
+func TestReportingStorage(t *testing.T) {
+	ctx := context.Background()
+	flaky := &flakyStore{Storage: storage.NewDir(t.TempDir())}
+	var errOut bytes.Buffer
+	r := &reportingStorage{Storage: flaky, stderr: &errOut}
+	if _, err := r.Get(ctx, "absent"); !errors.Is(err, storage.ErrNotExist) || errOut.Len() != 0 {
+		t.Fatalf("Get(absent) = %v, stderr %q; want ErrNotExist and nothing said", err, errOut.String())
+	}
+	flaky.down.Store(true)
+	for range 3 {
+		if _, err := r.Get(ctx, "k"); err == nil {
+			t.Fatal("Get through a failing store succeeded")
+		}
+	}
+	flaky.down.Store(false)
+	r.Get(ctx, "k")
+	r.Get(ctx, "k")
+	want := "httpskit: storage " + flaky.String() + " fails (connection refused); serving on with what this instance has, trying again\n" +
+		"httpskit: storage " + flaky.String() + " works again\n"
+	if errOut.String() != want {
+		t.Fatalf("stderr = %q, want %q", errOut.String(), want)
+	}
+	if r.String() != flaky.String() {
+		t.Fatalf("String() = %q, want the store's own %q", r.String(), flaky.String())
 	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/httpskit/httpskit/storage"
@@ -22,7 +24,8 @@ const storagePingTimeout = 3 * time.Second
 // created (0700) at once, so a folder that cannot be written is an error at start. A Redis
 // that does not answer is not: serve says so in one line on stderr and serves, with
 // session-ticket keys in this process until Redis answers (the listeners try every 30
-// seconds). The returned function closes the storage.
+// seconds). Either way the storage failing later, and working again, is one line each on
+// stderr (reportingStorage). The returned function closes the storage.
 func openStorage(ctx context.Context, spec string, stderr io.Writer) (storage.Storage, func(), error) {
 	if strings.HasPrefix(spec, "redis://") || strings.HasPrefix(spec, "rediss://") {
 		st, ping, closeFn, err := openRedis(spec)
@@ -31,10 +34,12 @@ func openStorage(ctx context.Context, spec string, stderr io.Writer) (storage.St
 		}
 		pctx, cancel := context.WithTimeout(ctx, storagePingTimeout)
 		defer cancel()
+		r := &reportingStorage{Storage: st, stderr: stderr}
 		if err := ping(pctx); err != nil {
+			r.failing.Store(true)
 			fmt.Fprintf(stderr, "httpskit: --storage %s does not answer (%v); serving with session-ticket keys in this process until it does\n", st, err)
 		}
-		return st, closeFn, nil
+		return r, closeFn, nil
 	}
 	if strings.Contains(spec, "://") {
 		return nil, nil, usagef("--storage %q: give a directory or a redis:// or rediss:// URL", spec)
@@ -52,5 +57,58 @@ func openStorage(ctx context.Context, spec string, stderr io.Writer) (storage.St
 	}
 	probe.Close()
 	os.Remove(probe.Name())
-	return storage.NewDir(dir), func() {}, nil
+	return &reportingStorage{Storage: storage.NewDir(dir), stderr: stderr}, func() {}, nil
+}
+
+// reportingStorage says on stderr, in one line each, when its storage starts failing and when
+// it works again: serve keeps serving meanwhile (the listeners keep what they have and try
+// again), and without -v nothing else would say so.
+type reportingStorage struct {
+	storage.Storage
+	stderr  io.Writer
+	failing atomic.Bool
+}
+
+// String returns the storage's own description.
+func (r *reportingStorage) String() string { return r.Storage.String() }
+
+func (r *reportingStorage) report(err error) error {
+	switch {
+	case err == nil, errors.Is(err, storage.ErrNotExist), errors.Is(err, storage.ErrBadKey): // it answered
+		if r.failing.CompareAndSwap(true, false) {
+			fmt.Fprintf(r.stderr, "httpskit: storage %s works again\n", r.Storage)
+		}
+	case errors.Is(err, context.Canceled): // serve is stopping
+	default:
+		if r.failing.CompareAndSwap(false, true) {
+			fmt.Fprintf(r.stderr, "httpskit: storage %s fails (%v); serving on with what this instance has, trying again\n", r.Storage, err)
+		}
+	}
+	return err
+}
+
+func (r *reportingStorage) Get(ctx context.Context, key string) ([]byte, error) {
+	b, err := r.Storage.Get(ctx, key)
+	return b, r.report(err)
+}
+
+func (r *reportingStorage) Put(ctx context.Context, key string, value []byte) error {
+	return r.report(r.Storage.Put(ctx, key, value))
+}
+
+func (r *reportingStorage) Delete(ctx context.Context, key string) error {
+	return r.report(r.Storage.Delete(ctx, key))
+}
+
+func (r *reportingStorage) List(ctx context.Context, prefix string) ([]string, error) {
+	keys, err := r.Storage.List(ctx, prefix)
+	return keys, r.report(err)
+}
+
+func (r *reportingStorage) Lock(ctx context.Context, name string, ttl time.Duration) error {
+	return r.report(r.Storage.Lock(ctx, name, ttl))
+}
+
+func (r *reportingStorage) Unlock(ctx context.Context, name string) error {
+	return r.report(r.Storage.Unlock(ctx, name))
 }
