@@ -123,7 +123,8 @@ type HTTPSConfig struct {
 	// Storage keeps the state that outlives the process and that several instances of one
 	// site share: TLS session-ticket keys and, with ACME, the account, certificates and
 	// order locks. Give every instance behind one load balancer the same Storage (a
-	// storage/redisstore.Store) and a client resumes its TLS session on any of them.
+	// storage/redisstore.Store) and a client resumes its TLS session on any of them. Nil
+	// means ACME state in DefaultStorage (a directory in the user's config directory).
 	//
 	// Session-ticket keys rotate every TicketKeyRotation (an hour) and still decrypt for
 	// TicketKeyLifetime (a day) after; with a Storage they are kept under TicketKeysKey, so
@@ -136,6 +137,11 @@ type HTTPSConfig struct {
 	// own daily). With a Storage, keys set on TLSConfig are replaced, unless it disables
 	// tickets or encrypts them itself (WrapSession, UnwrapSession).
 	Storage storage.Storage
+
+	// ACME, when set, obtains and renews the certificate from an ACME certificate authority
+	// (Let's Encrypt by default) for ACME.Domains, kept in Storage; see ACMEConfig. Set no
+	// certificate or key with it. Nil means the certificate comes from the fields above.
+	ACME *ACMEConfig
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites

@@ -39,6 +39,24 @@
 // HTTPSConfig.CA and ClientAuth tls.RequireAndVerifyClientCert, Request.ClientCertificate
 // returns the client's verified certificate: its subject and names are the client's identity.
 //
+// # Certificates from an ACME CA
+//
+// With HTTPSConfig.ACME a TLS listener obtains its certificate from Let's Encrypt (or any ACME
+// CA) for ACMEConfig.Domains and renews it when a third of its lifetime is left. Start never
+// waits for the CA: the order runs in the background, and a failure is logged with the CA's
+// own error, reported to ACMEConfig.Notify and retried with backoff while the certificate in
+// service stays. The account, certificates and order locks live in HTTPSConfig.Storage
+// (DefaultStorage when nil): a restart orders nothing, and instances sharing one Storage order
+// once and answer each other's challenges. The CA validates through TLS-ALPN-01 on the listener
+// or HTTP-01 on a plain HTTP listener of the same Server. ACME listeners send
+// Strict-Transport-Security (one year; ACMEConfig.DisableHSTS) and staple OCSP responses when
+// the certificate names a responder.
+//
+//	s.AddHTTPSServer(HTTPSConfig{
+//		HTTPConfig: HTTPConfig{Host: "0.0.0.0", Port: 443},
+//		ACME:       &ACMEConfig{Domains: []string{"example.com"}, Email: "you@example.com"},
+//	})
+//
 // # Session tickets and several instances
 //
 // A TLS listener rotates its session-ticket keys every hour and keeps each for a day after

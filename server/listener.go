@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/httpskit/httpskit/internal/acmecert"
 )
 
 // Listener kinds, as returned by Listener.Kind.
@@ -31,9 +33,11 @@ type Listener struct {
 	host    string
 	port    int // as configured: 0 means any free port
 	lim     limits
-	tlsCfg  *tls.Config // nil for plain HTTP
-	files   *certFiles  // nil unless the certificate or client CA comes from files (reload.go)
-	tickets *ticketKeys // nil when crypto/tls handles session tickets alone (ticketkeys.go)
+	tlsCfg  *tls.Config       // nil for plain HTTP
+	files   *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
+	acme    *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
+	hsts    bool              // send Strict-Transport-Security (ACME listeners)
+	tickets *ticketKeys       // nil when crypto/tls handles session tickets alone (ticketkeys.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -149,6 +153,12 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.tlsCfg == nil && l.srv.acme.serveChallenge(w, r) {
+		return
+	}
+	if l.hsts {
+		w.Header()["Strict-Transport-Security"] = hstsValue
+	}
 	l.srv.dispatch(w, r, l.lim.maxBody, true)
 }
 
@@ -206,6 +216,9 @@ func (l *Listener) serve() {
 		defer close(done)
 		if l.files != nil {
 			defer l.files.watch(l)() // ends before done is closed: nothing outlives stop
+		}
+		if l.acme != nil {
+			defer runACME(l.acme)() // the same
 		}
 		if l.tickets != nil {
 			defer l.tickets.run()()

@@ -246,6 +246,9 @@ func (l *Listener) ReloadCertificate() error {
 		if l.tlsCfg == nil {
 			return fmt.Errorf("%w: %s listener %s has no certificate", ErrNotReloadable, l.kind, l.Addr())
 		}
+		if l.acme != nil {
+			return fmt.Errorf("%w: %s listener %s gets its certificate from ACME and renews it itself", ErrNotReloadable, l.kind, l.Addr())
+		}
 		return fmt.Errorf("%w: %s listener %s was given its certificate as PEM text, bytes or a tls.Config", ErrNotReloadable, l.kind, l.Addr())
 	}
 	f.mu.Lock()
@@ -281,13 +284,16 @@ func (s *Server) ReloadCertificates() error {
 }
 
 // Certificate returns the leaf of the certificate the listener serves now (after the last
-// successful reload); nil for plain HTTP, or when TLSConfig supplies certificates through
+// successful reload, or the last ACME certificate put in service); nil for plain HTTP, for an
+// ACME listener before its first certificate, or when TLSConfig supplies certificates through
 // GetCertificate or GetConfigForClient. Do not modify it.
 func (l *Listener) Certificate() *x509.Certificate {
 	var cert *tls.Certificate
 	switch {
 	case l.files != nil && l.files.cert != "":
 		cert = l.files.pair.Load()
+	case l.acme != nil:
+		return l.acmeLeaf()
 	case l.tlsCfg != nil && len(l.tlsCfg.Certificates) > 0:
 		cert = &l.tlsCfg.Certificates[0]
 	default:

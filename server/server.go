@@ -11,6 +11,10 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/crypto/acme"
+
+	"github.com/httpskit/httpskit/internal/acmecert"
 )
 
 // Config configures a Server. The zero value is ready to use.
@@ -41,6 +45,8 @@ type Server struct {
 	mu        sync.Mutex // guards listeners and running; never held while draining
 	listeners []*Listener
 	running   bool
+
+	acme acmeManagers // of the ACME listeners, for HTTP-01 on the plain HTTP ones
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -77,7 +83,9 @@ func (s *Server) AddHTTPServer(cfg HTTPConfig) (*Listener, error) {
 // AddHTTPSServer adds a TLS listener serving HTTP/1.1 and HTTP/2, chosen by ALPN. The
 // certificate and key are loaded and checked at once; the error names the problem (missing
 // file, no PEM block, key does not match, expired). Certificate, key and client CA files are
-// reloaded when they change on disk (see Listener.ReloadCertificate).
+// reloaded when they change on disk (see Listener.ReloadCertificate). With cfg.ACME the
+// ACME settings are checked at once, and the certificate is obtained in the background once
+// the listener runs (see ACMEConfig).
 func (s *Server) AddHTTPSServer(cfg HTTPSConfig) (*Listener, error) {
 	return s.addTLS(KindHTTPS, cfg)
 }
@@ -89,11 +97,22 @@ func (s *Server) AddHTTP2Server(cfg HTTPSConfig) (*Listener, error) {
 }
 
 func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
+	var mgr *acmecert.Manager
+	if cfg.ACME != nil {
+		var err error
+		if mgr, err = cfg.acmeManager(s); err != nil {
+			return nil, err
+		}
+	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	files := cfg.watchFiles(tc)
+	if mgr != nil {
+		tc.GetCertificate = mgr.GetCertificate
+		tc.NextProtos = append(tc.NextProtos, acme.ALPNProto)
+	}
+	files := cfg.watchFiles(tc) // with ACME, only a client CA file
 	l, err := newListener(s, kind, cfg.HTTPConfig, tc)
 	if err != nil {
 		return nil, err
@@ -107,7 +126,14 @@ func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
 			files.setTicketKeys(keys)
 		}
 	}
+	if mgr != nil {
+		l.acme, l.hsts = mgr, !cfg.ACME.DisableHSTS
+		s.acme.add(mgr)
+	}
 	if err := s.add(l); err != nil {
+		if mgr != nil {
+			s.acme.remove(mgr)
+		}
 		return nil, err
 	}
 	return l, nil
@@ -137,6 +163,9 @@ func (s *Server) RemoveServer(l *Listener) error {
 	}
 	s.listeners = slices.Delete(s.listeners, i, i+1)
 	s.mu.Unlock()
+	if l.acme != nil {
+		s.acme.remove(l.acme)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), removeGrace)
 	defer cancel()
 	if err := l.stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

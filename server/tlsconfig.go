@@ -50,7 +50,7 @@ func (c *HTTPSConfig) tlsConfig() (*tls.Config, error) {
 	if c.TLSConfig != nil {
 		cfg = c.TLSConfig.Clone()
 	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil && c.ACME == nil {
 		cert, err := c.keyPair()
 		if err != nil {
 			return nil, err

@@ -36,6 +36,7 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
 	storage                                   string        // --storage
 }
 
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	f.acme.register(fs)
 	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	fs.Var(&frugal, "frugal", frugalUsage)
 	fs.StringVar(&f.storage, "storage", "", storageUsage)
@@ -70,6 +72,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(dirs) > 1 {
 		return usagef("serve takes at most one directory, got %d arguments", len(dirs))
+	}
+	if err := f.acme.check(fs, &f); err != nil {
+		return err
 	}
 	if (f.cert == "") != (f.key == "") {
 		return usagef("--cert and --key go together")
@@ -119,7 +124,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(dirs) == 1 {
 			what = dirs[0]
 		}
-		err = configureFromFlags(s, f, what, dev, store)
+		err = configureFromFlags(s, f, what, dev, store, stdout, stderr)
 	}
 	if err != nil {
 		return err
@@ -146,12 +151,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if dbg != nil {
 		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
 	}
+	if f.acme.domain != "" {
+		if err := f.acme.print(stdout, store); err != nil {
+			return err
+		}
+	}
 	// SIGHUP reloads the certificates; it is caught from before the URL is printed.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	printServing(stdout, s, dev)
-	reloadOnHangup(ctx, s, hup, dev, stdout, stderr) // returns when ctx ends
+	printServing(stdout, s, dev, f.acme.domains())
+	reloadOnHangup(ctx, s, hup, dev, f.acme.domain != "", stdout, stderr) // returns when ctx ends
 	fmt.Fprintf(stdout, "stopping: no new connections; waiting up to %s for requests in flight (Ctrl-C again to quit now)\n", f.grace)
 	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
 	defer cancel()
@@ -176,7 +186,7 @@ func isSet(fs *flag.FlagSet, names ...string) bool {
 	return found
 }
 
-func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, store storage.Storage) error {
+func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, store storage.Storage, stdout, stderr io.Writer) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -191,7 +201,9 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	hc := server.HTTPSConfig{HTTPConfig: limits, Storage: store}
 	hc.Port = port
-	if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
+	if f.acme.domain != "" {
+		hc.ACME = f.acme.config(stdout, stderr)
+	} else if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
 		return err
 	}
 	if f.clientCA != "" {
@@ -229,7 +241,14 @@ func httpsRedirect(tl *server.Listener) server.HandlerFunc {
 		if err != nil {
 			host = tl.Host()
 		}
-		to := "https://" + net.JoinHostPort(host, strconv.Itoa(tl.Port())) + req.Original().URL.RequestURI()
+		hostPort := net.JoinHostPort(host, strconv.Itoa(tl.Port()))
+		if tl.Port() == 443 {
+			hostPort = host
+			if strings.Contains(host, ":") {
+				hostPort = "[" + host + "]"
+			}
+		}
+		to := "https://" + hostPort + req.Original().URL.RequestURI()
 		res.SetHeader("Location", to)
 		return res.WriteText(http.StatusPermanentRedirect, "Use HTTPS: "+to+"\n", nil)
 	}
@@ -333,13 +352,18 @@ func (d *devCert) fill(hc *server.HTTPSConfig, cert, key, host string) error {
 	return nil
 }
 
-func printServing(w io.Writer, s *server.Server, dev *devCert) {
+// printServing prints the URL of each listener; domains are the ACME names, if any.
+func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string) {
+	name := "localhost" // the name the development certificate is valid for
+	if len(domains) > 0 {
+		name = domains[0]
+	}
 	var first string
 	for _, l := range s.Servers() {
 		u := l.URL() + "/"
 		if h := l.Host(); h == "0.0.0.0" || h == "::" {
-			// Every interface: show the name the development certificate is valid for.
-			u = strings.Replace(u, "://"+net.JoinHostPort(h, strconv.Itoa(l.Port())), "://"+net.JoinHostPort("localhost", strconv.Itoa(l.Port())), 1)
+			// Every interface: show a name the certificate is valid for.
+			u = strings.Replace(u, "://"+net.JoinHostPort(h, strconv.Itoa(l.Port())), "://"+net.JoinHostPort(name, strconv.Itoa(l.Port())), 1)
 		}
 		if first == "" && l.Kind() != server.KindHTTP {
 			first = u
@@ -359,9 +383,10 @@ func printServing(w io.Writer, s *server.Server, dev *devCert) {
 }
 
 // reloadOnHangup reloads the certificate, key and client CA files of every TLS listener of s
-// on each signal from hup, until ctx ends. It says what it did on stdout, and a failure on
+// on each signal from hup, until ctx ends; with acme, the TLS listeners renew their own
+// certificates and it only says what they serve. It says what it did on stdout, and a failure on
 // stderr: that listener keeps serving its previous certificate.
-func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, stdout, stderr io.Writer) {
+func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal, dev *devCert, acme bool, stdout, stderr io.Writer) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -380,6 +405,14 @@ func reloadOnHangup(ctx context.Context, s *server.Server, hup <-chan os.Signal,
 				continue
 			}
 			leaf := l.Certificate()
+			if acme {
+				state := "has no certificate yet"
+				if leaf != nil {
+					state = fmt.Sprintf("serves serial %s, valid until %s", leaf.SerialNumber.Text(16), leaf.NotAfter.UTC().Format(time.RFC3339))
+				}
+				fmt.Fprintf(stdout, "SIGHUP: %s gets its certificate from ACME and renews it itself; it %s\n", name, state)
+				continue
+			}
 			// A listener whose pair comes from files hands it out with GetCertificate.
 			if tc.GetCertificate != nil {
 				ca := ""
