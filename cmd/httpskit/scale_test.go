@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/httpskit/httpskit/internal/pebbletest"
 	"github.com/httpskit/httpskit/internal/redistest"
 	"github.com/httpskit/httpskit/internal/testenv"
 	"github.com/httpskit/httpskit/server"
@@ -93,42 +95,40 @@ func TestServeStorageRedisDownAtStart(t *testing.T) {
 // instance is one `httpskit serve` behind the balancer.
 type instance struct {
 	name string
-	port string
+	port string // chosen before the balancer starts
 	p    *httpskitProc
 }
 
-// TestSeveralInstances runs two serve instances sharing a Redis behind HAProxy (TCP mode,
-// round robin), all on loopback: a client's TLS session resumes through the balancer on both
-// instances; restarting one instance loses nothing; stopping Redis stops neither.
-func TestSeveralInstances(t *testing.T) {
-	if !redisSupport {
-		t.Skip("built without Redis (noredis)")
+// startInstance runs `httpskit serve` for in on its port, serving a folder whose file "who"
+// holds its name, with args, and waits until it serves.
+func startInstance(t *testing.T, in *instance, args ...string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), in.name)
+	must(t, os.MkdirAll(dir, 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "who"), []byte(in.name), 0o644))
+	in.p = startHTTPSKit(t, append([]string{"serve", "--host", "127.0.0.1", "--port", in.port, dir}, args...)...)
+	in.p.waitLine(t, "storage: redis://")
+	if line := in.p.waitLine(t, "HTTPS "); !strings.HasSuffix(line, "https://127.0.0.1:"+in.port+"/") {
+		t.Fatalf("instance %s serves %q, want port %s", in.name, line, in.port)
 	}
+}
+
+// balancer is HAProxy in TCP mode, round robin, in front of two instances.
+type balancer struct {
+	t          *testing.T
+	front      string // HOST:PORT
+	out        *bytes.Buffer
+	roots      *x509.CertPool
+	serverName string
+	a, b       *instance
+}
+
+// startBalancer runs HAProxy on a free port of 127.0.0.1 in front of the ports of a and b,
+// which need not listen yet, and waits until it accepts connections.
+func startBalancer(t *testing.T, a, b *instance) *balancer {
+	t.Helper()
 	haproxy := testenv.LookPath(t, "haproxy")
-	redis := redistest.Start(t)
-	caFile, certFile, keyFile := pemFiles(t)
-	roots := x509.NewCertPool()
-	caPEM, err := os.ReadFile(caFile)
-	must(t, err)
-	roots.AppendCertsFromPEM(caPEM)
-
-	start := func(in *instance) {
-		dir := filepath.Join(t.TempDir(), in.name)
-		must(t, os.MkdirAll(dir, 0o755))
-		must(t, os.WriteFile(filepath.Join(dir, "who"), []byte(in.name), 0o644))
-		in.p = startHTTPSKit(t, "serve", "--host", "127.0.0.1", "--port", in.port, "--cert", certFile, "--key", keyFile,
-			"--storage", redis.URL(0), dir)
-		in.p.waitLine(t, "storage: redis://")
-		line := in.p.waitLine(t, "HTTPS ")
-		_, port, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(line, "HTTPS ")), "https://"), "/"))
-		must(t, err)
-		in.port = port
-	}
-	a, b := &instance{name: "a", port: "0"}, &instance{name: "b", port: "0"}
-	start(a)
-	start(b)
-
-	front := "127.0.0.1:" + freePort(t)
+	lb := &balancer{t: t, front: "127.0.0.1:" + freePort(t), out: new(bytes.Buffer), a: a, b: b}
 	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
 	must(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`global
 	maxconn 200
@@ -144,70 +144,95 @@ backend instances
 	balance roundrobin
 	server a 127.0.0.1:%s
 	server b 127.0.0.1:%s
-`, front, a.port, b.port)), 0o644))
+`, lb.front, a.port, b.port)), 0o644))
 	hp := exec.Command(haproxy, "-f", cfg, "-db")
-	var hpOut bytes.Buffer
-	hp.Stdout, hp.Stderr = &hpOut, &hpOut
-	waitListening(t, front, startProcess(t, hp))
+	hp.Stdout, hp.Stderr = lb.out, lb.out
+	waitListening(t, lb.front, startProcess(t, hp))
+	return lb
+}
 
-	// get makes one request on a new TLS connection through the balancer: which instance
-	// answered, and whether the session was resumed.
-	get := func(cache tls.ClientSessionCache) (who string, resumed bool) {
-		t.Helper()
-		conn, err := tls.Dial("tcp", front, &tls.Config{RootCAs: roots, ServerName: "localhost", ClientSessionCache: cache, NextProtos: []string{"http/1.1"}})
-		if err != nil {
-			t.Fatalf("through the balancer: %v\nhaproxy: %s\na: %s\nb: %s", err, &hpOut, a.p.stderr, b.p.stderr)
-		}
-		defer conn.Close()
-		must(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
-		_, err = io.WriteString(conn, "GET /who HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-		must(t, err)
-		res, err := io.ReadAll(conn)
-		must(t, err)
-		_, body, _ := bytes.Cut(res, []byte("\r\n\r\n"))
-		return string(body), conn.ConnectionState().DidResume
+// get makes one request on a new TLS connection through the balancer: which instance
+// answered, and whether the session was resumed.
+func (lb *balancer) get(cache tls.ClientSessionCache) (who string, resumed bool) {
+	t := lb.t
+	t.Helper()
+	conn, err := tls.Dial("tcp", lb.front, &tls.Config{RootCAs: lb.roots, ServerName: lb.serverName, ClientSessionCache: cache, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatalf("through the balancer: %v\nhaproxy: %s\na: %s\nb: %s", err, lb.out, lb.a.p.stderr, lb.b.p.stderr)
 	}
-	// resumesOnBoth makes n connections with cache, which already holds a ticket, and checks
-	// that every one resumed and that both instances answered.
-	resumesOnBoth := func(phase string, cache tls.ClientSessionCache, n int) {
-		t.Helper()
-		seen := map[string]int{}
-		for range n {
-			who, resumed := get(cache)
-			if !resumed {
-				t.Fatalf("%s: a connection answered by %q did not resume", phase, who)
-			}
-			seen[who]++
+	defer conn.Close()
+	must(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+	_, err = io.WriteString(conn, "GET /who HTTP/1.1\r\nHost: "+lb.serverName+"\r\nConnection: close\r\n\r\n")
+	must(t, err)
+	res, err := io.ReadAll(conn)
+	must(t, err)
+	_, body, _ := bytes.Cut(res, []byte("\r\n\r\n"))
+	return string(body), conn.ConnectionState().DidResume
+}
+
+// resumesOnBoth makes n connections with cache, which already holds a ticket, and checks that
+// every one resumed and that both instances answered.
+func (lb *balancer) resumesOnBoth(phase string, cache tls.ClientSessionCache, n int) {
+	t := lb.t
+	t.Helper()
+	seen := map[string]int{}
+	for range n {
+		who, resumed := lb.get(cache)
+		if !resumed {
+			t.Fatalf("%s: a connection answered by %q did not resume", phase, who)
 		}
-		if seen["a"] == 0 || seen["b"] == 0 {
-			t.Fatalf("%s: answers by instance = %v, want both", phase, seen)
-		}
-		t.Logf("%s: %d connections, all resumed: %v", phase, n, seen)
+		seen[who]++
 	}
+	if seen["a"] == 0 || seen["b"] == 0 {
+		t.Fatalf("%s: answers by instance = %v, want both", phase, seen)
+	}
+	t.Logf("%s: %d connections, all resumed: %v", phase, n, seen)
+}
+
+// TestSeveralInstances runs two serve instances sharing a Redis behind HAProxy (TCP mode,
+// round robin), all on loopback, with the same certificate files: a client's TLS session
+// resumes through the balancer on both instances; restarting one instance loses nothing;
+// stopping Redis stops neither.
+func TestSeveralInstances(t *testing.T) {
+	if !redisSupport {
+		t.Skip("built without Redis (noredis)")
+	}
+	testenv.LookPath(t, "haproxy")
+	redis := redistest.Start(t)
+	caFile, certFile, keyFile := pemFiles(t)
+	a, b := &instance{name: "a", port: freePort(t)}, &instance{name: "b", port: freePort(t)}
+	lb := startBalancer(t, a, b)
+	lb.serverName, lb.roots = "localhost", x509.NewCertPool()
+	caPEM, err := os.ReadFile(caFile)
+	must(t, err)
+	lb.roots.AppendCertsFromPEM(caPEM)
+	args := []string{"--cert", certFile, "--key", keyFile, "--storage", redis.URL(0)}
+	startInstance(t, a, args...)
+	startInstance(t, b, args...)
 
 	cache := tls.NewLRUClientSessionCache(4)
-	if who, resumed := get(cache); resumed || (who != "a" && who != "b") {
+	if who, resumed := lb.get(cache); resumed || (who != "a" && who != "b") {
 		t.Fatalf("first connection: answered by %q, resumed %v", who, resumed)
 	}
-	resumesOnBoth("Redis up", cache, 6)
+	lb.resumesOnBoth("Redis up", cache, 6)
 
 	// A ticket from before the restart of one instance resumes on the new process.
 	old := &firstTicketCache{}
-	get(old)
+	lb.get(old)
 	must(t, a.p.cmd.Process.Signal(syscall.SIGTERM))
 	if code := a.p.wait(t); code != 0 {
 		t.Fatalf("instance a exited with %d on SIGTERM\nstderr: %s", code, a.p.stderr)
 	}
-	start(a) // on the same port
-	resumesOnBoth("one instance restarted, old ticket", old, 4)
-	resumesOnBoth("one instance restarted", cache, 4)
+	startInstance(t, a, args...) // on the same port
+	lb.resumesOnBoth("one instance restarted, old ticket", old, 4)
+	lb.resumesOnBoth("one instance restarted", cache, 4)
 
 	// Redis goes away: both instances keep serving, with the keys they have.
 	redis.Stop()
-	resumesOnBoth("Redis stopped", cache, 6)
+	lb.resumesOnBoth("Redis stopped", cache, 6)
 	fresh := tls.NewLRUClientSessionCache(4)
-	get(fresh)
-	resumesOnBoth("Redis stopped, new client", fresh, 4)
+	lb.get(fresh)
+	lb.resumesOnBoth("Redis stopped, new client", fresh, 4)
 	for _, in := range []*instance{a, b} {
 		select {
 		case <-in.p.exited:
@@ -215,6 +240,47 @@ backend instances
 		default:
 		}
 	}
+}
+
+// TestSeveralInstancesACME runs two serve --domain instances sharing a Redis behind HAProxy,
+// with Pebble validating TLS-ALPN-01 through the balancer (so on either instance): one ACME
+// order in all for the name, both serve its certificate, and sessions resume on both.
+func TestSeveralInstancesACME(t *testing.T) {
+	if !redisSupport {
+		t.Skip("built without Redis (noredis)")
+	}
+	testenv.LookPath(t, "haproxy")
+	redis := redistest.Start(t)
+	a, b := &instance{name: "a", port: freePort(t)}, &instance{name: "b", port: freePort(t)}
+	lb := startBalancer(t, a, b)
+	_, frontPort, _ := net.SplitHostPort(lb.front)
+	tlsPort, err := strconv.Atoi(frontPort)
+	must(t, err)
+	p := pebbletest.Start(t, pebbletest.Options{TLSPort: tlsPort, HTTPPort: pebbletest.FreePort(t)})
+	lb.serverName, lb.roots = "shared.test", p.IssuerRoots(t)
+	args := []string{"--domain", "shared.test", "--http-port", "-1", "--acme-ca", p.DirectoryURL, "--acme-ca-root", p.APIRootFile,
+		"--storage", redis.URL(0)}
+	startInstance(t, a, args...)
+	startInstance(t, b, args...)
+	got := map[string]int{}
+	for _, in := range []*instance{a, b} {
+		line := in.p.waitLine(t, "acme   certificate for shared.test ")
+		switch {
+		case strings.Contains(line, "obtained from the CA"):
+			got["obtained"]++
+		case strings.Contains(line, "loaded from storage"):
+			got["loaded"]++
+		default:
+			t.Fatalf("instance %s: %q", in.name, line)
+		}
+	}
+	if got["obtained"] != 1 || got["loaded"] != 1 || p.Orders() != 1 {
+		t.Fatalf("certificates %v, Pebble orders %d; want one obtained, one loaded, one order", got, p.Orders())
+	}
+	cache := tls.NewLRUClientSessionCache(4)
+	lb.get(cache)
+	lb.resumesOnBoth("ACME", cache, 6)
+	t.Logf("Pebble received %d order for shared.test from two instances", p.Orders())
 }
 
 // firstTicketCache keeps the first session it is given: later tickets do not replace it, so
