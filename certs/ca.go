@@ -194,7 +194,10 @@ func (ca *CA) Pool() *x509.CertPool {
 }
 
 // LoadCA loads the development CA kept under root (see [DefaultRoot]) without
-// creating it. When there is none, the error wraps [ErrNotFound] and
+// creating it. A root with no "ca" directory that holds rootCA.pem and
+// rootCA-key.pem itself, as mkcert's CAROOT does (`mkcert -CAROOT`), is read
+// in place: a CA that mkcert made, and that `mkcert -install` made browsers
+// trust, issues httpskit's certificates. When there is none, the error wraps [ErrNotFound] and
 // fs.ErrNotExist. A CA that is partly written, damaged, expired or not yet
 // valid is an error that names the file and says to delete the directory
 // <root>/ca, after which [LoadOrCreateCA] makes a new one.
@@ -210,6 +213,11 @@ func loadCA(root string) (ca *CA, absent bool, err error) {
 		return nil, false, errors.New("certs: load CA: empty root directory")
 	}
 	dir := filepath.Join(root, caDirName)
+	hint := "delete that directory to create a new CA (clients must then trust the new " + caCertName + ")"
+	if isFlatRoot(root) {
+		dir = root
+		hint = "it is laid out as mkcert's CAROOT: repair it there, or use another root"
+	}
 	certFile := filepath.Join(dir, caCertName)
 	keyFile := filepath.Join(dir, caKeyName)
 
@@ -224,8 +232,7 @@ func loadCA(root string) (ca *CA, absent bool, err error) {
 	keyPEM, keyErr := r.ReadFile(caKeyName)
 	damaged := func(input, file string, err error) (*CA, bool, error) {
 		return nil, false, &Error{Input: input, Source: file, Err: fmt.Errorf(
-			"%w; the development CA in %s cannot be used: delete that directory to create a new CA (clients must then trust the new %s)",
-			err, dir, caCertName)}
+			"%w; the development CA in %s cannot be used: %s", err, dir, hint)}
 	}
 	if errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist) && isEmptyDir(r) {
 		return nil, true, &Error{Input: "CA", Source: certFile, Err: fileCause(certFile, certErr)}
@@ -263,8 +270,8 @@ func loadCA(root string) (ca *CA, absent bool, err error) {
 	}, false, nil
 }
 
-// LoadOrCreateCA loads the development CA kept under root (see [DefaultRoot]),
-// creating it first if there is none; created reports whether this call made
+// LoadOrCreateCA loads the development CA kept under root (see [DefaultRoot]
+// and, for mkcert's layout, [LoadCA]), creating it first if there is none; created reports whether this call made
 // it. The CA is in root/ca: rootCA.pem (mode 0644) and rootCA-key.pem (mode
 // 0600); root and root/ca are made with mode 0700.
 //
@@ -313,6 +320,16 @@ func LoadOrCreateCA(root string) (ca *CA, created bool, err error) {
 	ca.CertFile = filepath.Join(dir, caCertName)
 	ca.KeyFile = filepath.Join(dir, caKeyName)
 	return ca, true, nil
+}
+
+// isFlatRoot reports whether root holds the CA itself, as mkcert's CAROOT does (rootCA.pem
+// and rootCA-key.pem, no "ca" directory), rather than in root/ca.
+func isFlatRoot(root string) bool {
+	if _, err := os.Lstat(filepath.Join(root, caDirName)); !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	_, err := os.Lstat(filepath.Join(root, caCertName))
+	return err == nil
 }
 
 // removeStaleTemps removes temporary directories that a process killed while

@@ -453,3 +453,55 @@ func childResult(out string) (hash string, created, ok bool) {
 	}
 	return "", false, false
 }
+
+// flatCA writes a CA laid out as mkcert's CAROOT (rootCA.pem and rootCA-key.pem in the
+// directory itself) and returns the directory and the CA.
+func flatCA(t *testing.T) (string, *CA) {
+	t.Helper()
+	made, _, err := LoadOrCreateCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{made.CertFile, made.KeyFile} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, made
+}
+
+// TestLoadCAMkcertLayout: a root holding rootCA.pem and rootCA-key.pem itself (mkcert's
+// CAROOT) is used in place, never beside a new CA; a damaged one says so without telling the
+// user to delete mkcert's folder.
+func TestLoadCAMkcertLayout(t *testing.T) {
+	dir, made := flatCA(t)
+	ca, err := LoadCA(dir)
+	if err != nil {
+		t.Fatalf("LoadCA(mkcert layout) = %v", err)
+	}
+	if ca.CertFile != filepath.Join(dir, "rootCA.pem") || ca.KeyFile != filepath.Join(dir, "rootCA-key.pem") || !ca.Cert.Equal(made.Cert) {
+		t.Errorf("LoadCA(mkcert layout): CertFile %s, KeyFile %s, same cert %v", ca.CertFile, ca.KeyFile, ca.Cert.Equal(made.Cert))
+	}
+	ca2, created, err := LoadOrCreateCA(dir)
+	if err != nil || created || !ca2.Cert.Equal(made.Cert) {
+		t.Errorf("LoadOrCreateCA(mkcert layout) = created %v, %v; want the CA in place", created, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ca")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("LoadOrCreateCA made %s/ca beside mkcert's CA (%v)", dir, err)
+	}
+	if _, _, err := ca.Issue(LeafOptions{}); err != nil {
+		t.Errorf("Issue from mkcert's CA: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "rootCA-key.pem")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadCA(dir)
+	if err == nil || !strings.Contains(err.Error(), "mkcert") || strings.Contains(err.Error(), "delete that directory") {
+		t.Errorf("LoadCA(mkcert layout without its key) = %v, want an error naming mkcert's layout", err)
+	}
+}

@@ -43,7 +43,9 @@ const (
 // Every limit's zero value means the documented default; a negative value means no limit.
 type HTTPConfig struct {
 	// Host is the interface to bind. Zero means "localhost" (loopback only); "0.0.0.0" or
-	// "::" bind every interface.
+	// "::" bind every interface. "localhost" binds both 127.0.0.1 and [::1] on one port
+	// (where the system has IPv6 loopback), since browsers and curl try [::1] first whatever
+	// /etc/hosts says.
 	Host string
 	// Port is the TCP port. Zero means DefaultPort (7080); RandomPort (-1) means any free
 	// port, reported by Listener.Port after Start.

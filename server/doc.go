@@ -19,7 +19,8 @@
 //
 // # Secure defaults
 //
-// Listeners bind "localhost" unless told otherwise. TLS listeners accept TLS 1.2 and newer only
+// Listeners bind "localhost" unless told otherwise: 127.0.0.1 and [::1] on one port, as
+// browsers reach it by either. TLS listeners accept TLS 1.2 and newer only
 // and negotiate HTTP/2 or HTTP/1.1 by ALPN. Everything a client controls is bounded (see
 // HTTPConfig): the time to send headers (10s), to send the whole request (2m), to receive the
 // response (10m), to sit idle between requests (2m), the header size (64 KiB, larger gets 431)

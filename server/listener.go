@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -171,7 +172,13 @@ func (l *Listener) bind(ctx context.Context) error {
 	}
 	addr := net.JoinHostPort(l.host, strconv.Itoa(l.port))
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	var ln net.Listener
+	var err error
+	if strings.EqualFold(l.host, DefaultHost) {
+		ln, err = listenLocalhost(ctx, &lc, l.port) // 127.0.0.1 and [::1] (localhost.go)
+	} else {
+		ln, err = lc.Listen(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return fmt.Errorf("server: start %s listener on %s: %w", l.kind, addr, err)
 	}

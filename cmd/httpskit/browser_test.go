@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"image/png"
 	"os"
 	"os/exec"
@@ -21,6 +22,8 @@ import (
 // A real browser against `httpskit serve`: headless Chromium, trusting the development CA the
 // way a user does on Linux (the CA added to the NSS database in $HOME/.pki/nssdb), renders the
 // directory listing; with the CA left out it refuses the certificate.
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write the listing's screenshots to docs/")
 
 // browserTimeout bounds one Chromium run: starting a browser is slow on a loaded machine.
 const browserTimeout = 60 * time.Second
@@ -107,6 +110,17 @@ func TestBrowserListing(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(dir, "beta.md"), []byte("# beta\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, ".secret"), []byte("SECRET=1\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "sub", "nested.txt"), []byte("nested\n"), 0o644))
+	// More files, of sizes people see, for the sorting test and the screenshot in docs/.
+	for name, size := range map[string]int64{"photo 2024-06.jpg": 2_400_000, "release-v1.2.tar.gz": 48_500_000, "notes & ideas.html": 5_300} {
+		f, err := os.Create(filepath.Join(dir, name))
+		must(t, err)
+		must(t, f.Truncate(size)) // sparse
+		must(t, f.Close())
+	}
+	for i, name := range []string{"alpha.txt", "beta.md", "notes & ideas.html", "photo 2024-06.jpg", "release-v1.2.tar.gz", "sub"} {
+		mod := time.Date(2026, 11, 20+i, 9+i, 41, 0, 0, time.Local)
+		must(t, os.Chtimes(filepath.Join(dir, name), mod, mod))
+	}
 	site := startServe(t, "--port", "0", "--host", "127.0.0.1", "--ca-root", filepath.Join(t.TempDir(), "ca"), dir)
 	trusted := nssHome(t, certutil, site.caFile)
 
@@ -115,9 +129,13 @@ func TestBrowserListing(t *testing.T) {
 		want, absent []string // substrings of the dumped DOM
 	}{
 		{"listing", "", []string{"<title>Index of /</title>", `<a href="./alpha.txt">alpha.txt</a>`,
-			`<a href="./beta.md">beta.md</a>`, `<a href="./sub/">sub/</a>`}, []string{"secret", "SECRET"}},
+			`<a href="./beta.md">beta.md</a>`, `<a href="./sub/">sub/</a>`, `<td title="48500000 bytes">46.3 MiB</td>`,
+			`<a href="./notes%20&amp;%20ideas.html">notes &amp; ideas.html</a>`, "<p>1 folder, 5 files, 48.5 MiB</p>",
+			`<th scope="col" aria-sort="ascending"><a href="?sort=name&amp;order=desc">Name ↑</a></th>`}, []string{"secret", "SECRET"}},
 		{"subdirectory", "sub/", []string{"<title>Index of /sub/</title>", `<a href="./nested.txt">nested.txt</a>`}, []string{"alpha.txt"}},
 		{"file", "alpha.txt", []string{"alpha contents"}, []string{"Index of"}},
+		{"sorted by size", "?sort=size&order=desc", []string{`aria-sort="descending"><a href="?sort=size&amp;order=asc">Size ↓</a>`,
+			`<a href="./sub/">sub/</a></td><td>-</td>`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +143,14 @@ func TestBrowserListing(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(dom, w) {
 					t.Errorf("DOM of %s lacks %q\nDOM: %s\nstderr: %s", site.url+tt.path, w, clip(dom), browserErrors(stderr))
+				}
+			}
+			if tt.name == "sorted by size" {
+				order := []string{"sub/", "release-v1.2.tar.gz", "photo 2024-06.jpg", "notes &amp; ideas.html", "alpha.txt", "beta.md"}
+				for i := 1; i < len(order); i++ {
+					if a, b := strings.Index(dom, ">"+order[i-1]+"</a>"), strings.Index(dom, ">"+order[i]+"</a>"); a < 0 || b < a {
+						t.Errorf("sorted by size, %q is not before %q\nDOM: %s", order[i-1], order[i], clip(dom))
+					}
 				}
 			}
 			for _, a := range tt.absent {
@@ -135,34 +161,48 @@ func TestBrowserListing(t *testing.T) {
 		})
 	}
 
-	t.Run("screenshot", func(t *testing.T) {
-		shot := filepath.Join(t.TempDir(), "listing.png")
-		runChromium(t, chromium, trusted, "--window-size=800,600", "--screenshot="+shot, site.url)
-		f, err := os.Open(shot)
-		must(t, err)
-		defer f.Close()
-		img, err := png.Decode(f)
-		if err != nil {
-			t.Fatalf("screenshot %s is no PNG: %v", shot, err)
-		}
-		b := img.Bounds()
-		if b.Dx() != 800 || b.Dy() != 600 {
-			t.Errorf("screenshot is %dx%d, want 800x600", b.Dx(), b.Dy())
-		}
-		// The listing is dark text on a plain background: count the pixels unlike the corner.
-		bg := img.At(b.Min.X, b.Min.Y)
-		inked := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				if img.At(x, y) != bg {
-					inked++
+	for _, mode := range []struct {
+		name  string
+		flags []string
+		dark  bool
+	}{{"light", nil, false}, {"dark", []string{"--force-dark-mode", "--blink-settings=preferredColorScheme=0"}, true}} {
+		t.Run("screenshot "+mode.name, func(t *testing.T) {
+			shot := filepath.Join(t.TempDir(), "listing.png")
+			args := append([]string{"--window-size=800,600", "--screenshot=" + shot}, mode.flags...)
+			runChromium(t, chromium, trusted, append(args, site.url)...)
+			data, err := os.ReadFile(shot)
+			must(t, err)
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("screenshot %s is no PNG: %v", shot, err)
+			}
+			b := img.Bounds()
+			if b.Dx() != 800 || b.Dy() != 600 {
+				t.Errorf("screenshot is %dx%d, want 800x600", b.Dx(), b.Dy())
+			}
+			// The listing is text on a plain background: count the pixels unlike the corner.
+			bg := img.At(b.Min.X, b.Min.Y)
+			inked := 0
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if img.At(x, y) != bg {
+						inked++
+					}
 				}
 			}
-		}
-		if inked < 500 {
-			t.Errorf("screenshot has %d pixels unlike the background, want the listing's text (>= 500)", inked)
-		}
-	})
+			if inked < 500 {
+				t.Errorf("screenshot has %d pixels unlike the background, want the listing's text (>= 500)", inked)
+			}
+			// prefers-color-scheme picks the background: near white, or near black.
+			r, g, bl, _ := bg.RGBA()
+			if lum := (299*r + 587*g + 114*bl) / 1000 >> 8; mode.dark != (lum < 64) || !mode.dark && lum < 192 {
+				t.Errorf("%s mode: background luminance %d of 255", mode.name, lum)
+			}
+			if *updateScreenshots {
+				must(t, os.WriteFile(filepath.Join("..", "..", "docs", "listing-"+mode.name+".png"), data, 0o644))
+			}
+		})
+	}
 
 	t.Run("CA not trusted", func(t *testing.T) {
 		dom, stderr := runChromium(t, chromium, nssHome(t, certutil, ""), "--dump-dom", site.url)

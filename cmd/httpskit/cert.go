@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -10,25 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
 )
-
-// The system trust store that `cert trust` changes: Debian and Ubuntu's
-// ca-certificates. Variables so that tests can point them elsewhere.
-var (
-	certTrustDir  = "/usr/local/share/ca-certificates"
-	certTrustTool = "update-ca-certificates"
-	certGeteuid   = os.Geteuid
-)
-
-// certTrustName is the CA's file name in certTrustDir (it must end in .crt).
-const certTrustName = "httpskit-dev-ca.crt"
 
 const certUsage = `[show|create|issue|trust] [flags]
 
@@ -40,10 +26,16 @@ const certUsage = `[show|create|issue|trust] [flags]
            into ./HOST.pem and ./HOST-key.pem; --client adds client
            authentication, and with no HOST makes a client-only certificate
            (./client.pem); existing files are kept unless --force
-  trust    add the CA to the system trust store (Debian/Ubuntu, as root)
+  trust [--dry-run]
+           add the CA to the system trust store (Debian/Ubuntu, as root) and
+           to the NSS databases of Chromium (~/.pki/nssdb) and Firefox
+           profiles (with certutil), saying what it will change first;
+           --dry-run stops there
 
 The CA lives in --root, else $HTTPSKIT_CAROOT, else httpskit in the user
-config directory.`
+config directory. --mkcert uses mkcert's CA instead ($CAROOT, else the
+folder "mkcert -CAROOT" prints), so a CA that "mkcert -install" made trusted
+issues httpskit's certificates.`
 
 // runCert implements `httpskit cert [show|create|issue|trust]`. args are the
 // arguments after "cert". Flags may come before or after the subcommand.
@@ -79,6 +71,7 @@ func certFlagSet(name, usage string, root *string, stderr io.Writer) *flag.FlagS
 	const help = "development CA directory (default $HTTPSKIT_CAROOT, else httpskit in the user config dir)"
 	fs.StringVar(root, "root", *root, help)
 	fs.StringVar(root, "ca-root", *root, "same as --root")
+	fs.Var(mkcertFlag{root}, "mkcert", "use mkcert's CA: the folder of $CAROOT, else of \"mkcert -CAROOT\" (trust.go)")
 	return fs
 }
 
@@ -264,51 +257,4 @@ func certFileBase(host string) string {
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	host = strings.ReplaceAll(host, "*", "_wildcard")
 	return strings.NewReplacer(":", "_", "/", "_", `\`, "_").Replace(host)
-}
-
-// certTrust adds the CA to the Debian/Ubuntu system trust store.
-func certTrust(ctx context.Context, args []string, root string, stdout, stderr io.Writer) error {
-	root, err := certPlainArgs("trust", args, root, stderr)
-	if err != nil {
-		return err
-	}
-	ca, err := certs.LoadCA(root)
-	if errors.Is(err, certs.ErrNotFound) && certCADirAbsent(root) {
-		return fmt.Errorf("cert trust: no development CA in %s: create it first with \"httpskit cert create\" (as your own user)", root)
-	}
-	if err != nil {
-		return err
-	}
-	byHand := fmt.Sprintf("add %s to the trust store by hand, or give it to clients (curl --cacert, httpskit get --ca)", ca.CertFile)
-	if runtime.GOOS != "linux" {
-		return fmt.Errorf("cert trust: only the Debian/Ubuntu system store is supported, not %s: %s", runtime.GOOS, byHand)
-	}
-	tool, err := exec.LookPath(certTrustTool)
-	if err != nil {
-		return fmt.Errorf("cert trust: %s not found (only Debian/Ubuntu with the ca-certificates package are supported): %s", certTrustTool, byHand)
-	}
-	if fi, err := os.Stat(certTrustDir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("cert trust: %s is not a directory (is ca-certificates installed?): %s", certTrustDir, byHand)
-	}
-	if certGeteuid() != 0 {
-		return fmt.Errorf("cert trust: changing the system trust store needs root: run sudo httpskit cert trust --root %s", root)
-	}
-
-	dest := filepath.Join(certTrustDir, certTrustName)
-	if old, err := os.ReadFile(dest); err == nil && bytes.Equal(old, ca.CertPEM) {
-		fmt.Fprintf(stdout, "the development CA is already in the system trust store: %s\n", dest)
-		return nil
-	}
-	if err := certs.WriteFiles(dest, ca.CertPEM, "", nil); err != nil {
-		return fmt.Errorf("cert trust: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, tool)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cert trust: wrote the CA to %s, but %s failed: %w", dest, certTrustTool, err)
-	}
-	fmt.Fprintf(stdout, "added the development CA %q to the system trust store: %s\n", ca.Cert.Subject.CommonName, dest)
-	fmt.Fprintln(stdout, "Firefox and Chrome keep their own stores, which are not changed.")
-	fmt.Fprintf(stdout, "undo: sudo rm %s && sudo %s --fresh\n", dest, certTrustTool)
-	return nil
 }

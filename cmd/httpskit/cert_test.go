@@ -238,8 +238,9 @@ func TestCertErrors(t *testing.T) {
 }
 
 // fakeTrustStore points `cert trust` at a temporary directory and a fake
-// update-ca-certificates that records that it ran, as root. It returns the
-// directory and the file the fake tool writes.
+// update-ca-certificates that records that it ran, as root, and at an empty
+// temporary home for NSS databases (certNSSHome). It returns the directory and
+// the file the fake tool writes.
 func fakeTrustStore(t *testing.T) (dir, ran string) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
@@ -252,9 +253,11 @@ func fakeTrustStore(t *testing.T) (dir, ran string) {
 	if err := os.WriteFile(tool, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	oldDir, oldTool, oldEuid := certTrustDir, certTrustTool, certGeteuid
-	t.Cleanup(func() { certTrustDir, certTrustTool, certGeteuid = oldDir, oldTool, oldEuid })
+	oldDir, oldTool, oldEuid, oldHome := certTrustDir, certTrustTool, certGeteuid, certNSSHome
+	t.Cleanup(func() { certTrustDir, certTrustTool, certGeteuid, certNSSHome = oldDir, oldTool, oldEuid, oldHome })
+	home := t.TempDir() // no NSS database unless the test makes one
 	certTrustDir, certTrustTool, certGeteuid = dir, tool, func() int { return 0 }
+	certNSSHome = func() (string, error) { return home, nil }
 	return dir, ran
 }
 
@@ -274,7 +277,7 @@ func TestCertTrust(t *testing.T) {
 	}
 	out := mustRunCert(t, "trust", "--root", root)
 	dest := filepath.Join(dir, "httpskit-dev-ca.crt")
-	wantContains(t, "cert trust", out, "added the development CA", dest)
+	wantContains(t, "cert trust", out, "will add it to:\n  system store", "added to the system store: "+dest)
 	if got, err := os.ReadFile(dest); err != nil || !bytes.Equal(got, ca.CertPEM) {
 		t.Errorf("%s does not hold the CA (%v)", dest, err)
 	}
@@ -286,7 +289,7 @@ func TestCertTrust(t *testing.T) {
 	}
 
 	out = mustRunCert(t, "trust", "--root", root)
-	wantContains(t, "cert trust (again)", out, "already in the system trust store")
+	wantContains(t, "cert trust (again)", out, "already trusted by:\n  system store", dest, "nothing to change")
 	if got, _ := os.ReadFile(ran); string(got) != "updated\n" {
 		t.Errorf("update-ca-certificates ran again (%q) for an unchanged CA", got)
 	}

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"expvar"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
-	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/httpskit/httpskit/server"
 )
@@ -40,29 +36,14 @@ type debugVars struct {
 
 // debugServer serves the debug endpoint until Close.
 type debugServer struct {
-	ln             net.Listener
-	hs             *http.Server
+	*sideServer
 	live, accepted atomic.Int64
-	closed         chan struct{} // closed when Serve returned
 }
 
 // checkDebugAddr accepts HOST:PORT where HOST is a loopback address or "localhost" (taken as
 // 127.0.0.1) and returns the address to listen on.
 func checkDebugAddr(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", usagef("--debug-addr %q: want HOST:PORT on loopback, such as 127.0.0.1:6060", addr)
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return "", usagef("--debug-addr %q: bad port %q", addr, port)
-	}
-	if host == "localhost" {
-		host = "127.0.0.1"
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return "", usagef("--debug-addr %q: the debug endpoint shows memory, goroutine stacks and the command line, so it listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
-	}
-	return net.JoinHostPort(host, port), nil
+	return checkSideAddr("--debug-addr", addr, "the debug endpoint shows memory, goroutine stacks and the command line, so it listens on loopback only (127.0.0.1, ::1 or localhost)")
 }
 
 // startDebug binds addr (see checkDebugAddr) and serves the debug endpoint. It counts the
@@ -72,14 +53,7 @@ func startDebug(addr string, s *server.Server) (*debugServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("serve: debug endpoint: %w", err)
-	}
-	d := &debugServer{ln: ln, closed: make(chan struct{})}
-	for _, l := range s.Servers() {
-		d.track(l.Original())
-	}
+	d := &debugServer{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/vars", d.vars)
 	mux.HandleFunc("GET /debug/pprof/{$}", pprofIndex) // debugprof.go
@@ -88,18 +62,18 @@ func startDebug(addr string, s *server.Server) (*debugServer, error) {
 	mux.HandleFunc("GET /debug/pprof/trace", pprofTrace)
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprofCmdline)
 	// No write timeout: a CPU profile or a trace takes as long as it is asked to.
-	d.hs = &http.Server{Handler: mux, ReadHeaderTimeout: server.DefaultReadHeaderTimeout, IdleTimeout: server.DefaultIdleTimeout}
-	go func() {
-		defer close(d.closed)
-		d.hs.Serve(ln) // returns http.ErrServerClosed after Close
-	}()
+	if d.sideServer, err = startSide("debug endpoint", addr, mux, 0); err != nil {
+		return nil, err
+	}
+	for _, l := range s.Servers() {
+		d.track(l.Original())
+	}
 	return d, nil
 }
 
 // track counts the connections of hs through its ConnState hook, keeping any hook set before.
 func (d *debugServer) track(hs *http.Server) {
-	prev := hs.ConnState
-	hs.ConnState = func(c net.Conn, st http.ConnState) {
+	addConnState(hs, func(_ net.Conn, st http.ConnState) {
 		switch st {
 		case http.StateNew:
 			d.live.Add(1)
@@ -107,25 +81,7 @@ func (d *debugServer) track(hs *http.Server) {
 		case http.StateClosed, http.StateHijacked:
 			d.live.Add(-1)
 		}
-		if prev != nil {
-			prev(c, st)
-		}
-	}
-}
-
-// URL is the base URL of the endpoint, such as "http://127.0.0.1:6060".
-func (d *debugServer) URL() string { return "http://" + d.ln.Addr().String() }
-
-// Close stops the endpoint, waiting a little for requests in flight (a profile is cut).
-func (d *debugServer) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	err := d.hs.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = d.hs.Close()
-	}
-	<-d.closed
-	return err
+	})
 }
 
 // vars writes the expvar variables (as expvar.Handler does) and the "httpskit" object.

@@ -36,6 +36,9 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	metricsAddr                               string        // --metrics-addr
+	metricsPublic                             bool          // --metrics-public
+	names                                     nameList      // --name (lan.go)
 	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
 	storage                                   string        // --storage
 }
@@ -44,14 +47,16 @@ type serveFlags struct {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f serveFlags
 	fs := newFlagSet("serve", "[flags] [DIR]", stderr)
-	fs.StringVar(&f.host, "host", server.DefaultHost, "interface to bind (0.0.0.0 for every interface)")
+	fs.StringVar(&f.host, "host", server.DefaultHost, "interface to bind (0.0.0.0 or :: for every interface: prints a URL for each address and the host name, all in the development certificate)")
 	fs.IntVar(&f.port, "port", server.DefaultPort, "HTTPS port (0 for any free port)")
 	fs.IntVar(&f.httpPort, "http-port", -1, "also listen for plain HTTP on this port, redirecting to HTTPS (0 for any free port; -1: off)")
 	fs.StringVar(&f.cert, "cert", "", "certificate PEM file (default: issued by the development CA); reloaded when it changes and on SIGHUP")
 	fs.StringVar(&f.key, "key", "", "private key PEM file for --cert")
 	fs.StringVar(&f.clientCA, "client-ca", "", "require client certificates signed by this CA (PEM file; reloaded when it changes and on SIGHUP)")
 	fs.StringVar(&f.config, "config", "", "JSON file describing listeners and routes (see docs)")
+	fs.Var(&f.names, "name", "more host names or IP addresses for the development certificate, comma-separated or repeated (with --host 0.0.0.0 or ::, each interface address and the host name are in it already)")
 	fs.StringVar(&f.caRoot, "ca-root", "", "development CA directory (default $HTTPSKIT_CAROOT or the user config dir)")
+	fs.Var(mkcertFlag{&f.caRoot}, "mkcert", "use mkcert's CA as the development CA: the folder of $CAROOT, else of \"mkcert -CAROOT\"")
 	fs.BoolVar(&f.listing, "listing", true, "list directories that have no index.html")
 	fs.BoolVar(&f.hidden, "hidden", false, "serve dotfiles (hidden by default, except .well-known)")
 	fs.IntVar(&f.maxConns, "max-conns", 0, fmt.Sprintf("most connections open at once per listener; past it the longest idle one is closed (0: %d; -1: no limit)", server.DefaultMaxConns))
@@ -59,6 +64,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) over plain HTTP on this loopback HOST:PORT (off by default)")
+	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	f.acme.register(fs)
 	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	fs.Var(&frugal, "frugal", frugalUsage)
@@ -86,6 +93,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if _, err := checkDebugAddr(f.debugAddr); err != nil {
 			return err
 		}
+	}
+	if f.metricsAddr != "" {
+		if f.metricsAddr, err = checkMetricsAddr(f.metricsAddr, f.metricsPublic); err != nil {
+			return err
+		}
+	} else if f.metricsPublic {
+		return usagef("--metrics-public goes with --metrics-addr")
 	}
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
@@ -115,10 +129,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	dev := &devCert{root: f.caRoot}
+	dev := &devCert{root: f.caRoot, names: f.names}
 	what := f.config
+	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
-		err = configureFromFile(s, f.config, dev, store)
+		plain, err = configureFromFile(s, f.config, dev, store)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
@@ -128,6 +143,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		return err
+	}
+	var met *sideServer
+	if f.metricsAddr != "" {
+		if met, err = startMetrics(f.metricsAddr, s); err != nil {
+			return err
+		}
+		defer met.Close()
 	}
 	var dbg *debugServer
 	if f.debugAddr != "" {
@@ -151,6 +173,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if dbg != nil {
 		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
 	}
+	if met != nil {
+		fmt.Fprintf(stdout, "metrics %s/metrics\n", met.URL())
+	}
 	if f.acme.domain != "" {
 		if err := f.acme.print(stdout, store); err != nil {
 			return err
@@ -160,7 +185,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	printServing(stdout, s, dev, f.acme.domains())
+	printServing(stdout, s, dev, f.acme.domains(), plain)
 	reloadOnHangup(ctx, s, hup, dev, f.acme.domain != "", stdout, stderr) // returns when ctx ends
 	fmt.Fprintf(stdout, "stopping: no new connections; waiting up to %s for requests in flight (Ctrl-C again to quit now)\n", f.grace)
 	sctx, cancel := context.WithTimeout(context.Background(), f.grace)
@@ -224,20 +249,24 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 			return err
 		}
 		// Plain HTTP only redirects to the HTTPS listener.
-		if err := s.RouteFunc("*", "*", httpsRedirect(tl)); err != nil {
+		if err := s.RouteFunc("*", "*", httpsRedirect(tl, nil)); err != nil {
 			return err
 		}
 	}
 	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden})
 }
 
-// httpsRedirect sends requests that arrived over plain HTTP to the same path on tl.
-func httpsRedirect(tl *server.Listener) server.HandlerFunc {
+// httpsRedirect is a route that sends a request that arrived over plain HTTP to the same path
+// on tl (308, so the method and body are kept). With from given, only requests that arrived
+// on one of those listeners (by local port) are redirected, and the others go on to the next
+// routes. Being a route, it runs after the server has answered ACME HTTP-01 challenges.
+func httpsRedirect(tl *server.Listener, from []*server.Listener) server.HandlerFunc {
 	return func(_ string, req *server.Request, res *server.Response) error {
-		if req.Original().TLS != nil {
+		r := req.Original()
+		if r.TLS != nil || from != nil && !arrivedOn(r, from) {
 			return nil
 		}
-		host, _, err := net.SplitHostPort(req.Original().Host)
+		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {
 			host = tl.Host()
 		}
@@ -248,17 +277,34 @@ func httpsRedirect(tl *server.Listener) server.HandlerFunc {
 				hostPort = "[" + host + "]"
 			}
 		}
-		to := "https://" + hostPort + req.Original().URL.RequestURI()
+		to := "https://" + hostPort + r.URL.RequestURI()
 		res.SetHeader("Location", to)
 		return res.WriteText(http.StatusPermanentRedirect, "Use HTTPS: "+to+"\n", nil)
 	}
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert, store storage.Storage) error {
+// arrivedOn reports whether r came through one of the listeners ls, by its local port.
+func arrivedOn(r *http.Request, ls []*server.Listener) bool {
+	a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	for _, l := range ls {
+		if l.Port() == a.Port {
+			return true
+		}
+	}
+	return false
+}
+
+func configureFromFile(s *server.Server, name string, dev *devCert, store storage.Storage) (plain map[*server.Listener]string, err error) {
 	site, err := siteconfig.Load(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var tl *server.Listener         // the first TLS listener: where http listeners redirect
+	var redirect []*server.Listener // http listeners that redirect to it
+	plain = map[*server.Listener]string{}
 	for i, l := range site.Listeners {
 		hc := server.HTTPConfig{
 			Host: l.Host, Port: l.Port,
@@ -268,14 +314,20 @@ func configureFromFile(s *server.Server, name string, dev *devCert, store storag
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 		}
 		if l.Kind == "http" {
-			if _, err := s.AddHTTPServer(hc); err != nil {
-				return fmt.Errorf("config listeners[%d]: %w", i, err)
+			hl, err := s.AddHTTPServer(hc)
+			if err != nil {
+				return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+			}
+			if l.RedirectToHTTPS != nil && !*l.RedirectToHTTPS {
+				plain[hl] = fmt.Sprintf(`listeners[%d] has "redirectToHTTPS": false`, i)
+			} else {
+				redirect = append(redirect, hl)
 			}
 			continue
 		}
 		tc := server.HTTPSConfig{HTTPConfig: hc, Storage: store}
 		if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
-			return fmt.Errorf("config listeners[%d]: %w", i, err)
+			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
 		}
 		if l.ClientCA != "" {
 			tc.CA, tc.ClientAuth = l.ClientCA, tls.RequireAndVerifyClientCert
@@ -284,8 +336,21 @@ func configureFromFile(s *server.Server, name string, dev *devCert, store storag
 		if l.Kind == "http2" {
 			add = s.AddHTTP2Server
 		}
-		if _, err := add(tc); err != nil {
-			return fmt.Errorf("config listeners[%d]: %w", i, err)
+		added, err := add(tc)
+		if err != nil {
+			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+		}
+		if tl == nil {
+			tl = added
+		}
+	}
+	if tl == nil {
+		for _, hl := range redirect {
+			plain[hl] = "the config has no https or http2 listener to redirect to"
+		}
+	} else if len(redirect) > 0 {
+		if err := s.RouteFunc("*", "*", httpsRedirect(tl, redirect)); err != nil {
+			return nil, err
 		}
 	}
 	for i, r := range site.Routes {
@@ -306,17 +371,18 @@ func configureFromFile(s *server.Server, name string, dev *devCert, store storag
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("config routes[%d]: %w", i, err)
+			return nil, fmt.Errorf("config routes[%d]: %w", i, err)
 		}
 	}
-	return nil
+	return plain, nil
 }
 
 // devCert supplies certificates from the development CA, loading it on first use.
 type devCert struct {
-	root string
-	ca   *certs.CA
-	made bool // this run created the CA
+	root  string
+	names []string // --name: more hosts for every certificate
+	ca    *certs.CA
+	made  bool // this run created the CA
 }
 
 // fill sets the listener's certificate: the given files, or one issued by the development CA.
@@ -341,8 +407,10 @@ func (d *devCert) fill(hc *server.HTTPSConfig, cert, key, host string) error {
 		d.ca, d.made = ca, created
 	}
 	hosts := []string{"localhost", "127.0.0.1", "::1"}
-	if host != "" && !slices.Contains(hosts, host) && host != "0.0.0.0" && host != "::" {
-		hosts = append(hosts, host)
+	for _, h := range slices.Concat([]string{host}, lanHosts(host), d.names) {
+		if h != "" && !isWildcard(h) && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
 	}
 	c, k, err := d.ca.Issue(certs.LeafOptions{Hosts: hosts})
 	if err != nil {
@@ -352,8 +420,11 @@ func (d *devCert) fill(hc *server.HTTPSConfig, cert, key, host string) error {
 	return nil
 }
 
-// printServing prints the URL of each listener; domains are the ACME names, if any.
-func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string) {
+// printServing prints the URL of each listener, then the CA to trust. domains are the ACME
+// names, if any. A listener on every interface gets a URL for each LAN address and host name
+// (lan.go) and each --name, or for each other ACME name. plain gives why an http listener
+// serves the site over plain HTTP instead of redirecting to HTTPS.
+func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string, plain map[*server.Listener]string) {
 	name := "localhost" // the name the development certificate is valid for
 	if len(domains) > 0 {
 		name = domains[0]
@@ -361,14 +432,33 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string)
 	var first string
 	for _, l := range s.Servers() {
 		u := l.URL() + "/"
-		if h := l.Host(); h == "0.0.0.0" || h == "::" {
-			// Every interface: show a name the certificate is valid for.
-			u = strings.Replace(u, "://"+net.JoinHostPort(h, strconv.Itoa(l.Port())), "://"+net.JoinHostPort(name, strconv.Itoa(l.Port())), 1)
+		var more []string // every other URL that reaches a listener on every interface
+		if h := l.Host(); isWildcard(h) {
+			scheme, port := "https", strconv.Itoa(l.Port())
+			if l.TLSConfig() == nil {
+				scheme = "http"
+			}
+			u = scheme + "://" + net.JoinHostPort(name, port) + "/"
+			others := slices.Concat(lanHosts(h), dev.names)
+			if len(domains) > 0 {
+				others = domains[1:]
+			}
+			for _, m := range others {
+				if m = scheme + "://" + net.JoinHostPort(strings.Trim(m, "[]"), port) + "/"; !slices.Contains(more, m) && m != u {
+					more = append(more, m)
+				}
+			}
 		}
 		if first == "" && l.Kind() != server.KindHTTP {
 			first = u
 		}
 		fmt.Fprintf(w, "%-6s %s\n", l.Kind(), u)
+		for _, m := range more {
+			fmt.Fprintf(w, "%-6s %s\n", "", m)
+		}
+		if why, ok := plain[l]; ok {
+			fmt.Fprintf(w, "       serves the site over plain HTTP, not redirected to HTTPS: %s\n", why)
+		}
 	}
 	if dev.ca != nil {
 		if dev.made {

@@ -330,3 +330,78 @@ func TestServeConfigErrors(t *testing.T) {
 		t.Fatalf("serve --config with a missing cert = %v, want an error naming listeners[0] and nope.pem", err)
 	}
 }
+
+// TestServeConfigHTTPRedirect: a config's http listener redirects to the first TLS listener
+// (the README example), serves the site when "redirectToHTTPS" is false, and says so; with no
+// TLS listener it serves the site and says why.
+func TestServeConfigHTTPRedirect(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(dir, "public"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "public", "index.html"), []byte("<p>site</p>"), 0o644))
+	cfg := filepath.Join(dir, "site.json")
+	must(t, os.WriteFile(cfg, []byte(`{
+  "listeners": [
+    {"kind": "http", "host": "127.0.0.1", "port": -1},
+    {"kind": "https", "host": "127.0.0.1", "port": -1},
+    {"kind": "http", "host": "127.0.0.1", "port": -1, "redirectToHTTPS": false}
+  ],
+  "routes": [{"path": "/", "serve": "./public"}]
+}`), 0o644))
+	t.Setenv("HTTPSKIT_CAROOT", filepath.Join(t.TempDir(), "ca"))
+	site := startServe(t, "--config", cfg)
+	var plainURLs []string
+	lines := strings.Split(site.stdout.String(), "\n")
+	for i, line := range lines {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "HTTP" {
+			plainURLs = append(plainURLs, f[1])
+			note := strings.Contains(lines[i+1], "serves the site over plain HTTP")
+			if want := len(plainURLs) == 2; note != want {
+				t.Errorf("after %q: plain-HTTP note %v, want %v:\n%s", line, note, want, site.stdout)
+			}
+		}
+	}
+	if len(plainURLs) != 2 {
+		t.Fatalf("want two HTTP lines in:\n%s", site.stdout)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(plainURLs[0] + "a/b?c=d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want := site.url + "a/b?c=d"; resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != want {
+		t.Errorf("GET %sa/b?c=d = %d Location %q, want 308 %q", plainURLs[0], resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+	resp, err = c.Get(plainURLs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "<p>site</p>" {
+		t.Errorf("GET %s = %d %q, want the site over plain HTTP", plainURLs[1], resp.StatusCode, body)
+	}
+	site.stop()
+
+	must(t, os.WriteFile(cfg, []byte(`{"listeners": [{"kind": "http", "host": "127.0.0.1", "port": -1}], "routes": [{"path": "/", "serve": "./public"}]}`), 0o644))
+	out, errOut := newLineWriter(), newLineWriter()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--config", cfg}, out, errOut) }()
+	for noted := false; !noted; {
+		select {
+		case line := <-out.lines:
+			noted = strings.Contains(line, "not redirected to HTTPS: the config has no https or http2 listener to redirect to")
+			if !noted && strings.HasPrefix(line, "press Ctrl-C") {
+				t.Errorf("no plain-HTTP note for an http-only config:\n%s", out)
+				noted = true
+			}
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, errOut)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}

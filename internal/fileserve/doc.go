@@ -30,4 +30,12 @@
 // a directory or device given to ServeFile is 404, not a crash; dotfiles are
 // hidden unless asked for; the type table ignores case, knows mjs, wasm, map
 // and md, and adds "; charset=utf-8" to text types.
+//
+// The listing (Options.Listing) is one small HTML page with inline CSS and no
+// script (a Content-Security-Policy says so): a viewport tag for phones, light
+// and dark mode by prefers-color-scheme, sizes as people read them ("2.3 MiB",
+// the exact count in a tooltip), times in the server's zone with its name, and
+// column headers that sort by name, size or date through the query
+// (?sort=size&order=desc), folders first. It is written without html/template,
+// with the same escaping.
 package fileserve

@@ -7,27 +7,36 @@ import (
 	"testing"
 )
 
-// templatePage is the listing as html/template wrote it before writeListing replaced it (to keep
-// text/template out of the binary); writeListing must write the same bytes.
+// templatePage is the listing as html/template would write it (writeListing replaced
+// html/template to keep text/template out of the binary); writeListing must write the same
+// bytes. The header is the one of a page sorted by name, A to Z.
 var templatePage = template.Must(template.New("listing").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>Index of {{.Path}}</title>
+<style>
+` + listingCSS + `
+</style>
 </head>
 <body>
+<main>
 <h1>Index of {{.Path}}</h1>
+<p>{{.Summary}}</p>
 <table>
-<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>
+<thead><tr><th scope="col" aria-sort="ascending"><a href="?sort=name&amp;order=desc">Name ↑</a></th><th scope="col"><a href="?sort=size&amp;order=desc">Size</a></th><th scope="col"><a href="?sort=date&amp;order=desc">Modified</a></th></tr></thead>
 <tbody>
 {{- if .Parent}}
-<tr><td><a href="../">../</a></td><td>-</td><td></td></tr>
+<tr class="d"><td><a href="../">../</a></td><td>-</td><td></td></tr>
 {{- end}}
 {{- range .Entries}}
-<tr><td><a href="{{.Href}}">{{.Name}}</a></td><td>{{.Size}}</td><td>{{.Modified}}</td></tr>
+<tr><td><a href="{{.Href}}">{{.Name}}</a></td><td title="{{.SizeTitle}}">{{.Size}}</td><td><time datetime="{{.DateTime}}">{{.Modified}}</time></td></tr>
 {{- end}}
 </tbody>
 </table>
+</main>
 </body>
 </html>
 `))
@@ -36,8 +45,9 @@ var templatePage = template.Must(template.New("listing").Parse(`<!DOCTYPE html>
 // directory holding one entry named name.
 func sameAsTemplate(t *testing.T, name string, parent bool) {
 	t.Helper()
-	page := listing{Path: "/" + name, Parent: parent, Entries: []listEntry{
-		{Name: name, Href: "./" + url.PathEscape(name), Size: "12", Modified: "2024-06-29 12:00:00"},
+	page := listing{Path: "/" + name, Summary: name + ", 1 file", Sort: sortName, Parent: parent, Entries: []listEntry{
+		{Name: name, Href: "./" + url.PathEscape(name), Size: "12 B", SizeTitle: name + " 12 bytes",
+			Modified: "2024-06-29 14:00 " + name, DateTime: "2024-06-29T12:00:00Z" + name},
 	}}
 	var want, got bytes.Buffer
 	if err := templatePage.Execute(&want, page); err != nil {

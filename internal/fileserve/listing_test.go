@@ -2,17 +2,28 @@ package fileserve
 
 import (
 	"flag"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
 
+// fixListingZone shows listing times in a fixed zone for the test (the server's local zone
+// otherwise).
+func fixListingZone(t *testing.T) {
+	old := listingLocation
+	listingLocation = time.FixedZone("CEST", 2*3600)
+	t.Cleanup(func() { listingLocation = old })
+}
+
 func TestListingGolden(t *testing.T) {
+	fixListingZone(t)
 	tr := newTree(t)
 	d := tr.open(t, Options{Listing: true})
 	if err := os.Remove(filepath.Join(tr.served, "index.html")); err != nil {
@@ -69,7 +80,8 @@ func TestListing(t *testing.T) {
 		}
 	}
 	var hrefs, names []string
-	for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+	_, rows, _ := strings.Cut(body, "<tbody>")
+	for _, m := range hrefRE.FindAllStringSubmatch(rows, -1) {
 		hrefs, names = append(hrefs, m[1]), append(names, m[2])
 	}
 	wantNames := []string{".well-known/", "a/", "empty/", "link-in-dir/", "nolist/", "sub/",
@@ -112,5 +124,110 @@ func TestListingHidden(t *testing.T) {
 	w, _ = serve(d, "GET", "/files/.well-known/", ".well-known/", nil)
 	if !strings.Contains(w.Body.String(), `href="./.private"`) {
 		t.Errorf("ShowHidden listing lacks .private:\n%s", w.Body)
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"}, {13, "13 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536, "1.5 KiB"},
+		{100 * 1024, "100 KiB"}, {5 << 20, "5.0 MiB"}, {3 << 30, "3.0 GiB"}, {1 << 62, "4.0 EiB"},
+	} {
+		if got := humanSize(tt.n); got != tt.want {
+			t.Errorf("humanSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestListingSort: ?sort=name|size|date&order=asc|desc sorts the rows (folders first, the
+// name breaking ties), marks the column with aria-sort and links each header to its next
+// order; anything else sorts by name.
+func TestListingSort(t *testing.T) {
+	fixListingZone(t)
+	dir := t.TempDir()
+	base := time.Date(2024, 6, 29, 12, 0, 0, 0, time.UTC)
+	for i, f := range []struct {
+		name string
+		size int
+	}{{"b.txt", 3000}, {"a.txt", 10}, {"c.txt", 200}} {
+		name := filepath.Join(dir, f.name)
+		if err := os.WriteFile(name, make([]byte, f.size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mod := base.Add(time.Duration(3-i) * time.Hour) // b.txt newest, then a.txt, then c.txt
+		if err := os.Chtimes(name, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "z"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDir(dir, Options{Listing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, tt := range []struct {
+		query, sorted string
+		want          []string
+		headers       []string // the header links and the aria-sort attribute
+	}{
+		{"", "name", []string{"z/", "a.txt", "b.txt", "c.txt"},
+			[]string{`<th scope="col" aria-sort="ascending"><a href="?sort=name&amp;order=desc">Name ↑</a>`, `<a href="?sort=size&amp;order=desc">Size</a>`, `<a href="?sort=date&amp;order=desc">Modified</a>`}},
+		{"?sort=name&order=desc", "name", []string{"z/", "c.txt", "b.txt", "a.txt"},
+			[]string{`aria-sort="descending"><a href="?sort=name&amp;order=asc">Name ↓</a>`}},
+		{"?sort=size&order=desc", "size", []string{"z/", "b.txt", "c.txt", "a.txt"},
+			[]string{`aria-sort="descending"><a href="?sort=size&amp;order=asc">Size ↓</a>`, `<a href="?sort=name&amp;order=asc">Name</a>`}},
+		{"?sort=size", "size", []string{"z/", "a.txt", "c.txt", "b.txt"}, nil},
+		{"?sort=date&order=desc", "date", []string{"z/", "b.txt", "a.txt", "c.txt"}, nil},
+		{"?sort=date&order=asc", "date", []string{"z/", "c.txt", "a.txt", "b.txt"}, nil},
+		{"?sort=%3Cscript%3E&order=sideways", "name", []string{"z/", "a.txt", "b.txt", "c.txt"}, nil},
+	} {
+		r := httptest.NewRequest("GET", "/"+tt.query, nil)
+		w := httptest.NewRecorder()
+		d.Serve(w, r, "/")
+		body := w.Body.String()
+		_, rows, _ := strings.Cut(body, "<tbody>")
+		var names []string
+		for _, m := range hrefRE.FindAllStringSubmatch(rows, -1) {
+			names = append(names, m[2])
+		}
+		if !slices.Equal(names, tt.want) {
+			t.Errorf("GET /%s: rows %q, want %q", tt.query, names, tt.want)
+		}
+		if n := strings.Count(body, "aria-sort="); n != 1 {
+			t.Errorf("GET /%s: %d columns with aria-sort, want 1", tt.query, n)
+		}
+		for _, h := range tt.headers {
+			if !strings.Contains(body, h) {
+				t.Errorf("GET /%s: page lacks %q:\n%s", tt.query, h, body)
+			}
+		}
+		if strings.Contains(body, "script") {
+			t.Errorf("GET /%s: the query reached the page:\n%s", tt.query, body)
+		}
+	}
+
+	w, _ := serve(d, "GET", "/", "/", nil)
+	body := w.Body.String()
+	for _, want := range []string{
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		"@media (prefers-color-scheme:dark)",
+		"a:focus-visible{outline",
+		"<p>1 folder, 3 files, 3.1 KiB</p>",
+		`<td title="3000 bytes">2.9 KiB</td><td><time datetime="2024-06-29T17:00:00&#43;02:00">2024-06-29 17:00 CEST</time></td>`,
+		`<td title="10 bytes">10 B</td>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("listing lacks %q:\n%s", want, body)
+		}
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; style-src 'unsafe-inline'") {
+		t.Errorf("Content-Security-Policy = %q, want inline style and nothing else", csp)
+	}
+	if strings.Contains(body, "<script") || strings.Contains(body, dir) {
+		t.Errorf("listing holds a script or the directory's path:\n%s", body)
 	}
 }

@@ -17,8 +17,11 @@
 //	}
 //
 // Relative file names are relative to the directory of the config file. A TLS listener
-// without cert and key uses the development CA. Unknown fields are errors, and every error
-// names the entry and field at fault.
+// without cert and key uses the development CA. An http listener redirects to the first TLS
+// listener unless its "redirectToHTTPS" is false. Unknown fields are errors, and every error
+// names the entry and field at fault; an unknown field's error gives its line and the known
+// field it is most likely a slip for ("line 3: listeners[0]: unknown field "prot" (did you
+// mean "port"?)").
 package siteconfig
 
 import (
@@ -56,6 +59,10 @@ type Listener struct {
 	Key  string `json:"key,omitempty"`
 	// ClientCA requires client certificates that chain to this CA (PEM file).
 	ClientCA string `json:"clientCA,omitempty"`
+	// RedirectToHTTPS, for an http listener: absent or true sends every request to the same
+	// path on the first https or http2 listener (308); false serves the routes over plain
+	// HTTP. With no TLS listener in the file, an http listener serves the routes.
+	RedirectToHTTPS *bool `json:"redirectToHTTPS,omitempty"`
 
 	ReadHeaderTimeout Duration `json:"readHeaderTimeout,omitempty"`
 	ReadTimeout       Duration `json:"readTimeout,omitempty"`
@@ -133,6 +140,11 @@ func Parse(b []byte) (*Site, error) {
 	dec.DisallowUnknownFields()
 	var s Site
 	if err := dec.Decode(&s); err != nil {
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			if u := unknownField(b); u != nil {
+				return nil, u // with its line, its entry and the field it may be a slip for
+			}
+		}
 		return nil, describeJSONError(b, err)
 	}
 	if dec.More() {
@@ -167,6 +179,9 @@ func (s *Site) validate() error {
 		}
 		if l.Kind == "http" && (l.Cert != "" || l.ClientCA != "") {
 			return fmt.Errorf("%s: an http listener takes no certificate; use kind https", at)
+		}
+		if l.Kind != "http" && l.RedirectToHTTPS != nil {
+			return fmt.Errorf("%s: \"redirectToHTTPS\" goes with kind http", at)
 		}
 		for name, v := range map[string]int64{"maxHeaderBytes": int64(l.MaxHeaderBytes), "maxBodyBytes": l.MaxBodyBytes,
 			"readHeaderTimeout": int64(l.ReadHeaderTimeout), "readTimeout": int64(l.ReadTimeout),

@@ -35,7 +35,11 @@ func TestParse(t *testing.T) {
 		{"empty", ``, "empty file"},
 		{"not json", `{listeners}`, "line 1"},
 		{"syntax line", "{\n\"listeners\": [\n{\"kind\": \"http\",}\n]}", "line 3"},
-		{"unknown field", `{"listeners":[{"kind":"http","prot":1}]}`, `unknown field "prot"`},
+		{"unknown field", `{"listeners":[{"kind":"http","prot":1}]}`, `line 1: listeners[0]: unknown field "prot" (did you mean "port"?)`},
+		{"unknown field line", "{\n \"listeners\": [\n  {\"kind\": \"http\"},\n  {\"kind\": \"https\",\n   \"clientCa\": \"ca.pem\", \"max_conns\": 3}\n ]\n}", `line 5: listeners[1]: unknown field "max_conns" (did you mean "maxConns"?)`},
+		{"unknown field case", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","serve":"x","Listings":true}]}`, `routes[0]: unknown field "Listings" (did you mean "listing"?)`},
+		{"unknown field top", `{"listener":[{"kind":"http"}]}`, `line 1: unknown field "listener" (did you mean "listeners"?)`},
+		{"unknown field far", `{"listeners":[{"kind":"http","tls":{"a":1}}]}`, `unknown field "tls" (known fields: kind, host, port, cert, key, clientCA,`},
 		{"no listeners", `{"routes":[]}`, "no listeners"},
 		{"missing kind", `{"listeners":[{"port":1}]}`, `listeners[0]: missing "kind"`},
 		{"bad kind", `{"listeners":[{"kind":"ftp"}]}`, `unknown kind "ftp"`},
@@ -52,6 +56,7 @@ func TestParse(t *testing.T) {
 		{"route both", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","serve":"x","redirect":"/y"}]}`, "exclude each other"},
 		{"redirect crlf", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a\r\nSet-Cookie: x"}]}`, "line break"},
 		{"listing without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","listing":true}]}`, `go with "serve"`},
+		{"redirect on https", `{"listeners":[{"kind":"https","redirectToHTTPS":true}]}`, `"redirectToHTTPS" goes with kind http`},
 		{"trailing data", `{"listeners":[{"kind":"http"}]} {}`, "unexpected data"},
 	}
 	for _, tt := range tests {
@@ -93,6 +98,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"listeners":[{"kind":"https","port":7443}],"routes":[{"path":"/","serve":"x"}]}`))
 	f.Add([]byte(`{"listeners":[{"kind":"http","idleTimeout":"5s"}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte("{\"listeners\":[{\"kind\":\"http\",\n\"prot\":1}],\"routez\":[]}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := Parse(b)
 		if err != nil {
