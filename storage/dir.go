@@ -164,9 +164,10 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	return keys, nil
 }
 
-// Lock implements Storage. A lock is the file Root/.locks/NAME, created exclusively, holding
-// "token expiry-unix-nanoseconds"; an expired lock file is replaced. Waiters look again every
-// 50ms.
+// Lock implements Storage. A lock is the file Root/.locks/NAME holding "token
+// expiry-unix-nanoseconds", read and written under a guard (flock(2) on NAME.guard beside it on
+// Unix), so that processes sharing Root exclude each other; an expired lock file is replaced.
+// Waiters look again every 50ms.
 func (d *Dir) Lock(ctx context.Context, name string, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("storage: lock %s: ttl %v is not positive", name, ttl)
@@ -193,37 +194,27 @@ func (d *Dir) lockPath(op, name string) (string, error) {
 	return filepath.Join(d.Root, ".locks", filepath.FromSlash(name)), nil
 }
 
-// tryLock takes the lock file p if it is free or expired.
+// tryLock takes the lock file p if it is free or expired. Reading the lock file and writing
+// the new holder's happen under the guard of p (dirguard_*.go), so two takers, in this
+// process or another, never both see it free; a guard held by someone else is "not free now".
 func (d *Dir) tryLock(p, token string, ttl time.Duration) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return false, err
 	}
-	content := []byte(token + " " + strconv.FormatInt(time.Now().Add(ttl).UnixNano(), 10))
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		_, werr := f.Write(content)
-		cerr := f.Close()
-		if werr != nil || cerr != nil {
-			os.Remove(p)
-			return false, errors.Join(werr, cerr)
-		}
-		return true, nil
-	}
-	if !errors.Is(err, fs.ErrExist) {
+	release, ok, err := guard(p)
+	if err != nil || !ok {
 		return false, err
 	}
-	_, expiry, ok := readLock(p)
-	if ok && time.Now().UnixNano() < expiry {
+	defer release()
+	// Absent, expired, or unreadable (never half written: writeAtomic renames into place).
+	if _, expiry, ok := readLock(p); ok && time.Now().UnixNano() < expiry {
 		return false, nil
 	}
-	// Expired (or unreadable, as a crash mid-write leaves it): take it over by renaming a
-	// fresh lock file over it. Two takers may both rename; the one whose token is in the
-	// file afterwards holds it.
+	content := []byte(token + " " + strconv.FormatInt(time.Now().Add(ttl).UnixNano(), 10))
 	if err := writeAtomic(p, content); err != nil {
 		return false, err
 	}
-	got, _, ok := readLock(p)
-	return ok && got == token, nil
+	return true, nil
 }
 
 func readLock(p string) (token string, expiry int64, ok bool) {
@@ -251,6 +242,22 @@ func (d *Dir) Unlock(ctx context.Context, name string) error {
 	token, held := d.held.Remove(name)
 	if !held {
 		return fmt.Errorf("storage: unlock %s: not held", name)
+	}
+	for {
+		release, ok, err := guard(p)
+		if err != nil {
+			return fmt.Errorf("storage: unlock %s: %w", name, err)
+		}
+		if !ok { // someone is looking at the lock this very moment
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("storage: unlock %s: %w", name, ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		defer release()
+		break
 	}
 	if got, _, ok := readLock(p); !ok || got != token {
 		return nil // expired and taken over by another holder: theirs now
