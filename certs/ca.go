@@ -251,7 +251,7 @@ func loadCA(root string) (ca *CA, absent bool, err error) {
 	if !cert.IsCA {
 		return damaged("CA", certFile, fmt.Errorf("%w: %q is not a CA certificate", ErrBadCert, cert.Subject.CommonName))
 	}
-	key, err := parseKey(keyPEM)
+	key, err := parseKey(keyPEM, "")
 	if err != nil {
 		return damaged("CA key", keyFile, err)
 	}

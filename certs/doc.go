@@ -1,6 +1,7 @@
-// Package certs loads TLS certificates, keys and CA pools from PEM text, PEM
-// bytes or PEM files, says exactly which input failed and why, and runs a
-// local development CA that issues certificates for localhost.
+// Package certs loads TLS certificates, keys and CA pools from PEM text, bytes
+// or files (PEM, DER or PKCS #12, encrypted keys with their passphrase), says
+// exactly which input failed and why, and runs a local development CA that
+// issues certificates for localhost.
 //
 // The server (package server), the client (package https) and the httpskit
 // command all load their certificates through this package, so the rules below
@@ -12,8 +13,30 @@
 // PEM text; any other string is the name of a file that must exist ([IsPEM],
 // [ReadPEM]). Unlike AwesomeServer, leading white space before -----BEGIN does
 // not turn PEM text into a file name, and a missing file is reported as such
-// rather than handed on as PEM. Bytes ([X509KeyPair], [CertPool]) are always
-// PEM.
+// rather than handed on as PEM.
+//
+// # Formats
+//
+// A file, or bytes ([ParseKeyPair], [X509KeyPair], [CertPool]), may hold:
+//
+//   - PEM: CERTIFICATE blocks; a PRIVATE KEY (PKCS #8), EC PRIVATE KEY or RSA
+//     PRIVATE KEY block; or an ENCRYPTED PRIVATE KEY block (PKCS #8 with PBES2:
+//     PBKDF2 and AES-CBC or 3DES-CBC, as "openssl genpkey -aes256" and
+//     "openssl pkcs8 -topk8" write) opened with a passphrase.
+//   - DER, told from PEM by its first byte (an ASN.1 SEQUENCE, 0x30): one or
+//     more certificates back to back, or one private key in any of the forms
+//     above (encrypted PKCS #8 included). No conversion is needed.
+//   - PKCS #12 (.p12, .pfx), as "openssl pkcs12 -export" writes it with
+//     OpenSSL 3's defaults (AES-256, SHA-256 MAC) or with -legacy (RC2, 3DES,
+//     SHA-1), Windows and Java do: the key and every certificate, the leaf
+//     being the certificate of the key. Given as the certificate, it supplies
+//     the key too ([LoadKeyPair] with an empty key).
+//
+// One passphrase ([LoadKeyPair], [ParseKeyPair], [ParsePrivateKey]) opens an
+// encrypted key or a PKCS #12 file, as Node's "passphrase" option does; it is
+// ignored for inputs that are not encrypted. Refused, with the openssl command
+// that rewrites the key: legacy PEM encryption ("Proc-Type: 4,ENCRYPTED",
+// from "openssl ec/rsa -aes128" or old OpenSSL), PKCS #8 with PBES1 or scrypt.
 //
 // # Errors
 //
@@ -25,10 +48,12 @@
 //	certs: load certificate cert.pem: wrong PEM block type: found "PRIVATE KEY", want "CERTIFICATE"
 //	certs: load key key.pem: private key does not match the certificate cert.pem
 //	certs: load certificate cert.pem: certificate has expired: it expired at 2024-05-01T00:00:00Z
+//	certs: load key key.pem: passphrase needed or wrong: wrong passphrase
+//	certs: load certificate site.p12: PKCS #12 file cannot be used: private key missing
 //
 // The cause wraps one of [ErrNotFound], [ErrNoPEM], [ErrBlockType],
-// [ErrBadCert], [ErrBadKey], [ErrKeyMismatch], [ErrExpired] and
-// [ErrNotYetValid], for [errors.Is].
+// [ErrBadCert], [ErrBadKey], [ErrBadPKCS12], [ErrPassphrase],
+// [ErrKeyMismatch], [ErrExpired] and [ErrNotYetValid], for [errors.Is].
 //
 // # The development CA
 //
@@ -62,6 +87,8 @@
 //	IoT.js https.request cert: file path, PEM                   https.Options.Cert, loaded by LoadX509KeyPair
 //	IoT.js https.request key: file path, PEM                    https.Options.Key, loaded by LoadX509KeyPair
 //	IoT.js rejectUnauthorized: false                            https.Options.InsecureSkipVerify (not this package)
+//	Node https pfx + passphrase (under AwesomeServer)           server.HTTPSConfig.PFX + Passphrase, loaded by LoadKeyPair
+//	Node https key + passphrase (an encrypted key)              server.HTTPSConfig.Key + Passphrase, loaded by LoadKeyPair
 //	(none: a certificate to serve with no setup)                LoadOrCreateCA + CA.IssueTLS, "httpskit cert"
 //
 // Nothing here logs, and nothing panics on bad input.

@@ -16,23 +16,35 @@ var (
 	// file. An error wrapping it also satisfies errors.Is(err, fs.ErrNotExist).
 	ErrNotFound = errors.New("certs: file not found")
 
-	// ErrNoPEM means the input holds no PEM block at all, for example an
-	// empty string or a DER file.
+	// ErrNoPEM means the input holds no PEM block at all, and is not binary
+	// DER or PKCS #12 either: an empty string, or a text file of another
+	// kind.
 	ErrNoPEM = errors.New("certs: no PEM block found")
 
-	// ErrBlockType means the input holds PEM blocks, but not of the type
-	// expected: a key where a certificate belongs, or the reverse. The
-	// message names the block type that was found.
+	// ErrBlockType means the input holds PEM blocks (or DER), but not of the
+	// type expected: a key where a certificate belongs, or the reverse. The
+	// message names what was found.
 	ErrBlockType = errors.New("certs: wrong PEM block type")
 
-	// ErrBadCert means a CERTIFICATE block does not hold a certificate that
-	// can be parsed.
+	// ErrBadCert means a CERTIFICATE block, or binary (DER) data given as a
+	// certificate, does not hold a certificate that can be parsed.
 	ErrBadCert = errors.New("certs: certificate cannot be parsed")
 
-	// ErrBadKey means a private key block is present but cannot be used:
-	// it is damaged, encrypted, or of an unsupported kind. The message says
-	// which.
+	// ErrBadKey means a private key block (or DER key) is present but cannot
+	// be used: it is damaged, of an unsupported kind, or encrypted in a way
+	// that is not supported (legacy PEM encryption, PBES1, scrypt). The
+	// message says which, and how to rewrite the key.
 	ErrBadKey = errors.New("certs: private key cannot be used")
+
+	// ErrPassphrase means an encrypted private key or a PKCS #12 file could
+	// not be opened: no passphrase was given, or it is wrong. The message
+	// says which.
+	ErrPassphrase = errors.New("certs: passphrase needed or wrong")
+
+	// ErrBadPKCS12 means a PKCS #12 (.p12, .pfx) file is damaged (truncated,
+	// for example), holds no certificate or no private key, or uses a scheme
+	// that is not supported. The message says which.
+	ErrBadPKCS12 = errors.New("certs: PKCS #12 file cannot be used")
 
 	// ErrKeyMismatch means the private key does not belong to the
 	// certificate's public key.

@@ -31,9 +31,10 @@ func IsPEM(s string) bool {
 	return strings.HasPrefix(strings.TrimSpace(s), pemPrefix)
 }
 
-// ReadPEM returns PEM bytes: s itself when [IsPEM](s) holds, otherwise the
-// contents of the file named s (relative names are relative to the working
-// directory). The bytes are not parsed.
+// ReadPEM returns the bytes of an input: s itself when [IsPEM](s) holds,
+// otherwise the contents of the file named s (relative names are relative to
+// the working directory), which may be PEM, DER or PKCS #12. The bytes are not
+// parsed.
 //
 // what names the input in errors: "certificate", "key" or "CA". An empty or
 // all-space s is an error wrapping [ErrNoPEM]; a missing file is an error
@@ -76,43 +77,106 @@ func sourceOf(s string) string {
 }
 
 // LoadX509KeyPair reads a certificate chain and its private key, each given as
-// PEM text or as the name of a PEM file (see [IsPEM]), and parses them with
-// the checks of [X509KeyPair]. Errors name the input and the file that failed.
+// PEM text or as the name of a file (see [IsPEM]), and parses them with the
+// checks of [X509KeyPair]. It is [LoadKeyPair] with no passphrase. Errors
+// name the input and the file that failed.
 func LoadX509KeyPair(cert, key string) (tls.Certificate, error) {
-	certPEM, err := ReadPEM("certificate", cert)
+	return LoadKeyPair(cert, key, "")
+}
+
+// LoadKeyPair reads a certificate chain and its private key, each given as PEM
+// text or as the name of a file (see [IsPEM]) holding PEM, DER or PKCS #12,
+// and parses them with the checks of [ParseKeyPair]. An empty key means the
+// key is in the certificate's input: a PKCS #12 file, or PEM holding both.
+// passphrase decrypts an encrypted key or a PKCS #12 file; it is ignored for
+// inputs that are not encrypted. Errors name the input and the file that
+// failed.
+func LoadKeyPair(cert, key, passphrase string) (tls.Certificate, error) {
+	certData, err := ReadPEM("certificate", cert)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	keyPEM, err := ReadPEM("key", key)
+	switch {
+	case strings.TrimSpace(key) == "":
+		return keyPair(certData, sourceOf(cert), nil, "", passphrase, time.Now())
+	case key == cert:
+		return keyPair(certData, sourceOf(cert), certData, sourceOf(key), passphrase, time.Now())
+	}
+	keyData, err := ReadPEM("key", key)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return keyPair(certPEM, sourceOf(cert), keyPEM, sourceOf(key), time.Now())
+	return keyPair(certData, sourceOf(cert), keyData, sourceOf(key), passphrase, time.Now())
 }
 
 // X509KeyPair parses a certificate chain and its private key from PEM bytes.
-//
-// Every CERTIFICATE block of certPEM, in order, forms the chain, the first
-// being the leaf; other blocks there are ignored, so one file holding both the
-// chain and the key may be passed as both arguments. The key is the first
-// block of keyPEM whose type is "PRIVATE KEY" (PKCS #8), "EC PRIVATE KEY" or
-// "RSA PRIVATE KEY"; "EC PARAMETERS" and certificate blocks are skipped. RSA,
-// ECDSA and Ed25519 keys are supported; encrypted keys are not.
-//
-// The returned certificate has Leaf set. Errors are [*Error] values wrapping
-// [ErrNoPEM], [ErrBlockType], [ErrBadCert], [ErrBadKey], [ErrKeyMismatch],
-// or, when the leaf is not valid at time.Now(), [ErrExpired] or
-// [ErrNotYetValid].
+// It is [ParseKeyPair] with no passphrase.
 func X509KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
-	return keyPair(certPEM, textSource, keyPEM, textSource, time.Now())
+	return keyPair(certPEM, textSource, keyPEM, textSource, "", time.Now())
 }
 
-func keyPair(certPEM []byte, certSrc string, keyPEM []byte, keySrc string, now time.Time) (tls.Certificate, error) {
-	chain, err := parseCerts(certPEM)
+// ParseKeyPair parses a certificate chain and its private key from bytes, each
+// PEM, DER or PKCS #12.
+//
+// Every CERTIFICATE block of certData, in order, forms the chain, the first
+// being the leaf; other blocks there are ignored, so one file holding both the
+// chain and the key may be passed as both arguments. DER certificate data may
+// hold several certificates one after the other. The key is the first block of
+// keyData whose type is "PRIVATE KEY" (PKCS #8), "ENCRYPTED PRIVATE KEY"
+// (PKCS #8 encrypted with PBES2: PBKDF2 and AES-CBC or 3DES-CBC, as
+// "openssl genpkey -aes256" writes), "EC PRIVATE KEY" or "RSA PRIVATE KEY";
+// "EC PARAMETERS" and certificate blocks are skipped. Legacy PEM encryption
+// ("Proc-Type: 4,ENCRYPTED") is refused with the openssl command that rewrites
+// the key. RSA, ECDSA and Ed25519 keys are supported.
+//
+// A PKCS #12 (.p12, .pfx) file in certData gives the chain, its leaf being the
+// certificate of the file's key, and the key; keyData may then be empty or the
+// same file. An empty keyData means the key is in certData.
+//
+// passphrase decrypts an encrypted key or a PKCS #12 file; it is ignored for
+// inputs that are not encrypted.
+//
+// The returned certificate has Leaf set. Errors are [*Error] values wrapping
+// [ErrNoPEM], [ErrBlockType], [ErrBadCert], [ErrBadKey], [ErrBadPKCS12],
+// [ErrPassphrase], [ErrKeyMismatch], or, when the leaf is not valid at
+// time.Now(), [ErrExpired] or [ErrNotYetValid].
+func ParseKeyPair(certData, keyData []byte, passphrase string) (tls.Certificate, error) {
+	keySrc := textSource
+	if len(keyData) == 0 {
+		keySrc = ""
+	}
+	return keyPair(certData, textSource, keyData, keySrc, passphrase, time.Now())
+}
+
+// ParsePrivateKey parses one private key from PEM or DER bytes, or takes the
+// key of a PKCS #12 file, as [ParseKeyPair] does for its keyData. Errors are
+// [*Error] values naming the input "key".
+func ParsePrivateKey(data []byte, passphrase string) (crypto.Signer, error) {
+	key, err := decodeKey(data, passphrase)
+	if err != nil {
+		return nil, &Error{Input: "key", Source: textSource, Err: err}
+	}
+	return key, nil
+}
+
+// keyPair parses a pair. An empty keySrc means no key input was given: the key
+// is in certData. An empty keyData with a keySrc is an empty key input.
+func keyPair(certData []byte, certSrc string, keyData []byte, keySrc, passphrase string, now time.Time) (tls.Certificate, error) {
+	chain, key, err := decodeCerts(certData, passphrase)
 	if err != nil {
 		return tls.Certificate{}, &Error{Input: "certificate", Source: certSrc, Err: err}
 	}
-	key, err := parseKey(keyPEM)
+	switch {
+	case keySrc == "" && key == nil:
+		keySrc = certSrc
+		if key, err = decodeKey(certData, passphrase); errors.Is(err, ErrBlockType) || errors.Is(err, ErrNoPEM) {
+			err = fmt.Errorf("%w: the key input is empty and the certificate input holds no private key", ErrNoPEM)
+		}
+	case key != nil && (keySrc == "" || bytes.Equal(keyData, certData)):
+		keySrc = certSrc // the PKCS #12 file's own key
+	default:
+		key, err = decodeKey(keyData, passphrase)
+	}
 	if err != nil {
 		return tls.Certificate{}, &Error{Input: "key", Source: keySrc, Err: err}
 	}
@@ -176,8 +240,9 @@ func noBlockCause(data []byte) error {
 	}
 }
 
-// parseKey returns the first private key in data.
-func parseKey(data []byte) (crypto.Signer, error) {
+// parseKey returns the first private key in PEM data, decrypting it with
+// passphrase when it is an encrypted PKCS #8 key.
+func parseKey(data []byte, passphrase string) (crypto.Signer, error) {
 	var other string // type of the first block that is not a key
 	for rest := data; ; {
 		var block *pem.Block
@@ -188,8 +253,10 @@ func parseKey(data []byte) (crypto.Signer, error) {
 		switch {
 		case block.Type == "EC PARAMETERS":
 			continue
-		case block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED"):
-			return nil, fmt.Errorf("%w: it is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN-KEY)", ErrBadKey)
+		case block.Type == "ENCRYPTED PRIVATE KEY":
+			return encryptedKey(block.Bytes, passphrase)
+		case strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED"):
+			return nil, fmt.Errorf("%w: it is encrypted in the legacy PEM way (Proc-Type: 4,ENCRYPTED), which is not supported; %s", ErrBadKey, legacyHint)
 		case strings.HasSuffix(block.Type, "PRIVATE KEY"):
 			return parseKeyBlock(block)
 		case other == "":
@@ -241,16 +308,7 @@ func parseKeyBlock(block *pem.Block) (crypto.Signer, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		return k, nil
-	case *ecdsa.PrivateKey:
-		return k, nil
-	case ed25519.PrivateKey:
-		return k, nil
-	default:
-		return nil, fmt.Errorf("%w: unsupported key type %T (want RSA, ECDSA or Ed25519)", ErrBadKey, key)
-	}
+	return asSigner(key)
 }
 
 // matchKey checks that key is the private half of leaf's public key; certSrc
@@ -314,7 +372,7 @@ func CertPool(pemBytes []byte) (*x509.CertPool, error) {
 }
 
 func certPool(data []byte, source string) (*x509.CertPool, error) {
-	certs, err := parseCerts(data)
+	certs, _, err := decodeCerts(data, "")
 	if err != nil {
 		return nil, &Error{Input: "CA", Source: source, Err: err}
 	}

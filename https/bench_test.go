@@ -47,7 +47,7 @@ func BenchmarkPlanTLS(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		transportFor(p.tls, p.maxHeader, p.memory.frugal())
+		DefaultAgent.transportFor(&p)
 	}
 }
 

@@ -15,10 +15,12 @@ import (
 // --resolve, --http1.1 and http:// URLs need.
 //
 // The zero value changes nothing but keeps its own connections. A Connect
-// holds its kept-alive connections apart from the package's pool, so
+// holds its kept-alive connections apart from the agents' pools, so
 // connections dialed its way serve only requests made with the same
-// *Connect; CloseIdleConnections closes them. Its fields must not change
-// after its first request. It is safe for concurrent use.
+// *Connect (and Agent, whose limits and proxy they keep; with a proxy, Dial
+// is asked for the proxy's address); CloseIdleConnections closes them. Its
+// fields must not change after its first request. It is safe for
+// concurrent use.
 type Connect struct {
 	// Dial opens the TCP connection to addr, the request's "host:port"
 	// with the host name not resolved (the certificate is still verified
@@ -35,7 +37,7 @@ type Connect struct {
 	Plain bool
 
 	mu         sync.Mutex
-	transports map[poolKey]*http.Transport
+	transports map[connectPoolKey]*http.Transport
 }
 
 // connectKey is the context key of a *Connect.
@@ -63,25 +65,36 @@ func (c *Connect) CloseIdleConnections() {
 	}
 }
 
-// connectFor returns the plan and transport of a request whose Options
-// gave port and whose context is ctx: the pooled transport without a
-// Connect, else the Connect's own.
-func connectFor(ctx context.Context, p plan, port int) (plan, *http.Transport) {
+// connectFor returns the plan and transport of a request of agent a whose
+// Options gave port and whose context is ctx: the agent's pooled transport
+// without a Connect, else the Connect's own for that agent.
+func connectFor(ctx context.Context, a *Agent, p plan, port int) (plan, *http.Transport) {
 	c, _ := ctx.Value(connectKey{}).(*Connect)
-	if c == nil {
-		return p, transportFor(p.tls, p.maxHeader, p.memory.frugal())
-	}
-	if c.Plain {
+	if c != nil && c.Plain {
 		p = p.plain(port)
 	}
-	return p, c.transport(p.tls, p.maxHeader, p.memory.frugal())
+	switch {
+	case p.socket != "":
+		return p, a.socketTransport(p, c) // socket.go
+	case c == nil:
+		return p, a.transportFor(&p)
+	}
+	return p, c.transport(a, &p)
 }
 
-// transport returns c's transport for these settings, creating it on first
-// use. The number of settings a program uses is small (see transportFor), and
-// so is this map.
-func (c *Connect) transport(s tlsSettings, maxHeader int64, frugal bool) *http.Transport {
-	key := poolKey{tls: s.key, maxHeader: maxHeader, frugal: frugal}
+// connectPoolKey names a transport of a Connect: the agent whose settings
+// (limits, proxy) it has, and the connection settings of its requests.
+type connectPoolKey struct {
+	agent *Agent
+	poolKey
+}
+
+// transport returns c's transport for agent a and the connection settings
+// of p, creating it on first use. The number of settings a program uses is
+// small (see Agent.transportFor), and so is this map.
+func (c *Connect) transport(a *Agent, p *plan) *http.Transport {
+	pk := poolKey{tls: p.tls.key, serverName: p.serverName, maxHeader: p.maxHeader, frugal: p.memory.frugal()}
+	key := connectPoolKey{agent: a, poolKey: pk}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t, ok := c.transports[key]; ok {
@@ -94,10 +107,7 @@ func (c *Connect) transport(s tlsSettings, maxHeader int64, frugal bool) *http.T
 			break
 		}
 	}
-	t := newTransport(s, maxHeader)
-	if frugal {
-		makeFrugal(t)
-	}
+	t := a.newTransport(p.tls, pk)
 	if c.Dial != nil {
 		t.DialContext = c.Dial
 	}
@@ -106,7 +116,7 @@ func (c *Connect) transport(s tlsSettings, maxHeader int64, frugal bool) *http.T
 		t.Protocols.SetHTTP1(true)
 	}
 	if c.transports == nil {
-		c.transports = make(map[poolKey]*http.Transport)
+		c.transports = make(map[connectPoolKey]*http.Transport)
 	}
 	c.transports[key] = t
 	return t

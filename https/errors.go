@@ -83,6 +83,16 @@ var (
 	ErrContentLength = errors.New("https: request body does not match Content-Length")
 	// ErrWriteAfterEnd: Write or End with data after End.
 	ErrWriteAfterEnd = errors.New("https: write after end")
+	// ErrProxy: the proxy refused to open a tunnel to the server (it
+	// answered CONNECT with a status other than 200; 407 when it wants
+	// credentials). The cause is a *ProxyError. A proxy that cannot be
+	// reached at all is ErrRefused, ErrDNS or ErrTimeout, as a server is,
+	// and the cause's text says "proxyconnect".
+	ErrProxy = errors.New("https: proxy refused the tunnel")
+	// ErrRedirect: Options.MaxRedirects is set and a redirect cannot be
+	// followed: one more than MaxRedirects, or a Location that is not a
+	// valid https:// URL (a redirect never downgrades to plain text).
+	ErrRedirect = errors.New("https: redirect not followed")
 	// ErrAborted: the request was aborted (Abort, context cancellation or
 	// IncomingMessage.Close) before it completed.
 	ErrAborted = errors.New("https: request aborted")
@@ -176,7 +186,11 @@ func kindOf(err error, ph phase) error {
 			return k
 		}
 	}
+	if errors.Is(err, errCorrupt) {
+		return ErrMalformedResponse
+	}
 	var (
+		proxy    *ProxyError
 		unknown  x509.UnknownAuthorityError
 		hostname x509.HostnameError
 		invalid  x509.CertificateInvalidError
@@ -184,6 +198,8 @@ func kindOf(err error, ph phase) error {
 		record   tls.RecordHeaderError
 	)
 	switch {
+	case errors.As(err, &proxy):
+		return ErrProxy
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrRefused
 	case errors.As(err, &dns):

@@ -23,17 +23,16 @@ import (
 // concurrent use.
 type IncomingMessage struct {
 	Headers       http.Header // response headers, canonical names
-	Method        string      // the request's method
+	Method        string      // the request's method (the last one's, after redirects)
 	StatusCode    int         // e.g. 404
 	StatusMessage string      // reason phrase, e.g. "Not Found"; may be empty
-	URL           string      // the request's URL, e.g. "https://localhost:8443/a?b=c"
+	URL           string      // the request's URL, e.g. "https://localhost:8443/a?b=c"; the last one after redirects
 	HTTPVersion   string      // "1.1" or "2.0" ("1.0" for an HTTP/1.0 server)
 
 	req    *ClientRequest
 	body   io.ReadCloser
-	length int64      // the declared Content-Length; -1: unknown
 	readMu sync.Mutex // serialises body reads
-	got    int64      // body bytes read so far; guarded by readMu
+	bound  bodyBound  // guarded by readMu
 
 	// Guarded by req.l.mu.
 	flowing bool
@@ -50,20 +49,20 @@ type IncomingMessage struct {
 // aborted (ErrAborted).
 func (m *IncomingMessage) Read(p []byte) (int, error) {
 	r := m.req
-	r.l.mu.Lock()
-	switch {
-	case m.ended:
-		r.l.mu.Unlock()
-		return 0, io.EOF
-	case m.flowing:
-		r.l.mu.Unlock()
-		return 0, ErrFlowing
-	case r.closed:
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
+	var err error
+	r.holding(func() {
+		switch {
+		case m.ended:
+			err = io.EOF
+		case m.flowing:
+			err = ErrFlowing
+		case r.state == stateClosed:
+			err = r.terminalErrLocked()
+		}
+	})
+	if err != nil {
 		return 0, err
 	}
-	r.l.mu.Unlock()
 
 	m.readMu.Lock()
 	n, err := m.readBody(p)
@@ -85,13 +84,9 @@ func (m *IncomingMessage) Read(p []byte) (int, error) {
 // after the end it does nothing. It returns nil.
 func (m *IncomingMessage) Close() error {
 	r := m.req
-	r.l.mu.Lock()
-	if m.ended || r.closed {
-		r.l.mu.Unlock()
-		return nil
-	}
-	r.err = r.errorOf(ErrAborted, nil)
-	r.terminateUnlock(nil, false)
+	r.apply(r.locked(func() after {
+		return r.transitionLocked(move{to: stateClosed, err: r.errorOf(ErrAborted, nil)})
+	}))
 	return nil
 }
 
@@ -111,7 +106,7 @@ func (m *IncomingMessage) OnData(h func([]byte)) {
 	r.l.mu.Lock()
 	defer r.l.mu.Unlock()
 	m.data = append(m.data, h)
-	if !m.flowing && !m.ended && !r.closed {
+	if !m.flowing && !m.ended && r.state != stateClosed {
 		m.flowing = true
 		go m.pump()
 	}
@@ -150,12 +145,9 @@ func (m *IncomingMessage) pump() {
 			} else {
 				chunk = slices.Clone(buf[:n])
 			}
-			r.l.mu.Lock()
-			if r.closed {
-				r.l.mu.Unlock()
+			if !m.deliver(chunk) {
 				return
 			}
-			m.deliverUnlock(chunk)
 		}
 		switch {
 		case err == io.EOF:
@@ -168,71 +160,95 @@ func (m *IncomingMessage) pump() {
 	}
 }
 
-// readBody reads the body into p, enforcing the plan's MaxBodyBytes: it
-// never returns more than the bound in all, and returns an *Error of kind
-// ErrBodyTooLarge as soon as the body proves longer (one byte more, or a
-// Content-Length above the bound). m.readMu must be held.
+// readBody reads the body into p, enforcing the plan's MaxBodyBytes (see
+// bodyBound). m.readMu must be held.
 func (m *IncomingMessage) readBody(p []byte) (int, error) {
-	limit := m.req.plan.maxBody
-	if limit <= 0 {
-		return m.body.Read(p)
+	n, err, tooLarge := m.bound.read(m.body, p)
+	if tooLarge != nil {
+		return n, m.req.errorOf(ErrBodyTooLarge, tooLarge)
 	}
-	if m.length > limit {
-		return 0, m.req.errorOf(ErrBodyTooLarge,
-			fmt.Errorf("Content-Length %d exceeds MaxBodyBytes %d", m.length, limit))
+	return n, err
+}
+
+// bodyBound enforces MaxBodyBytes on a response body: it never lets more
+// than limit bytes through in all, and says so as soon as the body proves
+// longer (one byte more, or a Content-Length above the bound).
+type bodyBound struct {
+	limit  int64 // 0: none
+	length int64 // the declared Content-Length; -1: unknown
+	got    int64 // bytes let through so far
+}
+
+// read reads body into p. tooLarge, when not nil, is the cause of an
+// ErrBodyTooLarge: the body is longer than the bound.
+func (b *bodyBound) read(body io.Reader, p []byte) (n int, err, tooLarge error) {
+	if b.limit <= 0 {
+		n, err = body.Read(p)
+		return n, err, nil
 	}
-	left := limit - m.got
+	if b.length > b.limit {
+		return 0, nil, fmt.Errorf("Content-Length %d exceeds MaxBodyBytes %d", b.length, b.limit)
+	}
+	left := b.limit - b.got
 	if int64(len(p))-1 > left {
 		p = p[:left+1] // one byte past the bound tells a longer body
 	}
-	n, err := m.body.Read(p)
+	n, err = body.Read(p)
 	if int64(n) > left {
-		m.got = limit
-		return int(left), m.req.errorOf(ErrBodyTooLarge, fmt.Errorf("body exceeds MaxBodyBytes %d", limit))
+		b.got = b.limit
+		return int(left), nil, fmt.Errorf("body exceeds MaxBodyBytes %d", b.limit)
 	}
-	m.got += int64(n)
-	return n, err
+	b.got += int64(n)
+	return n, err, nil
 }
 
 // complete fires 'end' and ends the request normally.
 func (m *IncomingMessage) complete() {
 	r := m.req
-	r.l.mu.Lock()
-	if r.closed || m.ended {
-		r.l.mu.Unlock()
-		return
-	}
-	m.ended = true
-	m.endEv.fireLocked(&r.l, struct{}{})
-	r.terminateUnlock(nil, false)
+	r.apply(r.locked(func() after { return r.transitionLocked(move{to: stateClosed, end: true}) }))
 }
 
-// deliverUnlock calls the data handlers with chunk and returns once they
-// have. When the loop is idle, this goroutine runs them itself, as the loop;
-// otherwise they are queued behind the callbacks already waiting. r.l.mu
-// must be held; it is released.
-func (m *IncomingMessage) deliverUnlock(chunk []byte) {
+// deliver calls the data handlers with chunk and returns once they have, or
+// returns false at once if the request is closed. When the loop is idle,
+// this goroutine runs them itself, as the loop; otherwise they are queued
+// behind the callbacks already waiting.
+func (m *IncomingMessage) deliver(chunk []byte) bool {
 	r := m.req
-	if r.l.running {
-		delivered := make(chan struct{})
-		r.l.postLocked(func() {
-			defer close(delivered)
-			r.l.mu.Lock()
-			hs := m.data[:len(m.data):len(m.data)] // OnData only appends
-			r.l.mu.Unlock()
-			for _, h := range hs {
-				h(chunk)
-			}
-		})
-		r.l.mu.Unlock()
+	var (
+		closed    bool
+		hs        []func([]byte)
+		delivered chan struct{}
+	)
+	r.holding(func() {
+		switch {
+		case r.state == stateClosed:
+			closed = true
+		case r.l.running:
+			delivered = make(chan struct{})
+			done := delivered
+			r.l.postLocked(func() {
+				defer close(done)
+				var hs []func([]byte)
+				r.holding(func() { hs = m.data[:len(m.data):len(m.data)] }) // OnData only appends
+				for _, h := range hs {
+					h(chunk)
+				}
+			})
+		default:
+			hs = m.data[:len(m.data):len(m.data)]
+			r.l.running = true
+		}
+	})
+	switch {
+	case closed:
+		return false
+	case delivered != nil:
 		<-delivered
-		return
+		return true
 	}
-	hs := m.data[:len(m.data):len(m.data)]
-	r.l.running = true
-	r.l.mu.Unlock()
 	defer r.l.release()
 	for _, h := range hs {
 		h(chunk)
 	}
+	return true
 }

@@ -53,10 +53,25 @@ type Options struct {
 	// system roots.
 	CA string
 	// Cert is the client certificate for mutual TLS: PEM text or a file
-	// name. It needs Key.
+	// name. It needs Key, unless its file holds the key too (PEM with both,
+	// or PKCS #12).
 	Cert string
 	// Key is the private key of Cert: PEM text or a file name.
 	Key string
+	// PFX is a PKCS #12 (.p12, .pfx) file holding the client certificate
+	// chain and its key, as Node's pfx: the name of the file. It replaces
+	// Cert and Key (setting both is an error).
+	PFX string
+	// Passphrase opens PFX or an encrypted Key (PKCS #8 ENCRYPTED PRIVATE
+	// KEY), as Node's passphrase. It is ignored for inputs that are not
+	// encrypted; a wrong or missing one is an ErrInvalidRequest wrapping
+	// certs.ErrPassphrase.
+	Passphrase string
+	// SocketPath, when set, sends the request over the Unix domain socket
+	// at this path instead of TCP to Host and Port, as Node's socketPath:
+	// HTTPS to a local daemon. Host still names the server in TLS (SNI and
+	// verification) and in the Host header. Zero uses TCP.
+	SocketPath string
 	// InsecureSkipVerify turns off verification of the server's
 	// certificate chain and name: the seed's rejectUnauthorized:false.
 	// The zero value verifies.
@@ -87,6 +102,38 @@ type Options struct {
 	// is a setting of the connection: kept-alive connections are shared
 	// only between requests whose setting resolves the same way.
 	Memory Memory
+	// ServerName, if set, replaces Host as the name sent in TLS SNI and the
+	// name the server's certificate must be valid for: for a server reached
+	// by an address its certificate does not name (an IP address, an
+	// internal alias). The Host header and the URL keep Host. Zero means
+	// Host. It is a setting of the connection: kept-alive connections are
+	// shared only between requests with the same ServerName.
+	ServerName string
+	// MaxRedirects is how many redirects (301, 302, 303, 307, 308 with a
+	// Location) the request follows before its 'response'. Zero means none,
+	// the seed's behaviour: a redirect is the response. The rules are
+	// Redirect's: https:// only, 303 (and 301/302 after POST) becomes a GET
+	// without body, credentials and ServerName are not sent to another
+	// host. A redirect that would send the body again (307, 308) is not
+	// followed when the request has a body, which was streamed and is gone:
+	// it is the response then, as in net/http (Redirect lets a caller that
+	// keeps the body follow it). One redirect more than MaxRedirects, or a
+	// bad Location, fails the request with ErrRedirect. The response's URL
+	// is the last request's.
+	MaxRedirects int
+	// Decompress asks for a compressed response and decodes it: it sends
+	// "Accept-Encoding: gzip" unless Headers has an Accept-Encoding, and a
+	// response body encoded with gzip is delivered decoded,
+	// without its Content-Encoding and Content-Length headers (the length
+	// was the encoded one). Other encodings arrive as sent. MaxBodyBytes
+	// bounds the decoded bytes, so a small body that inflates hugely stops
+	// at the bound; broken encoded data is ErrMalformedResponse, a cut one
+	// ErrTruncated. Zero sends no Accept-Encoding and decodes nothing: the
+	// body arrives as the server sent it.
+	Decompress bool
+	// Agent holds the connection pool, its limits, the proxy settings and
+	// the caches this request uses. Nil means DefaultAgent.
+	Agent *Agent
 }
 
 // DefaultMaxHeaderBytes is the bound on a response's header section when
@@ -109,7 +156,10 @@ type plan struct {
 	maxHeader     int64 // bound on the response header section, resolved
 	maxBody       int64 // bound on the response body; 0: none
 	memory        Memory
+	serverName    string // Options.ServerName, checked
+	decompress    bool   // Options.Decompress
 	tls           tlsSettings
+	socket        string // Options.SocketPath
 }
 
 func invalid(method, u string, format string, args ...any) error {
@@ -120,11 +170,15 @@ func invalid(method, u string, format string, args ...any) error {
 // reports is an *Error of kind ErrInvalidRequest (wrapping a *certs.Error for
 // CA, Cert and Key problems).
 //
-// Plans of recent Options are reused: a program sending many requests with the
-// same Options checks them, parses the path and builds the header once. The
-// TLS options are loaded for every request (files are read again).
+// Plans of recent Options are reused (the agent remembers them): a program
+// sending many requests with the same Options checks them, parses the path
+// and builds the header once. A plan's URL and header are shared by the
+// requests made from it: nothing modifies them (RoundTrip only reads its
+// request). The TLS options are loaded for every request (files are read
+// again).
 func newPlan(opts Options) (plan, error) {
-	p, ok := recentPlans.find(func(k *Options) bool { return sameRequest(k, &opts) })
+	a := agentOf(&opts)
+	p, ok := a.plans.find(func(k *Options) bool { return sameRequest(k, &opts) })
 	if !ok {
 		var err error
 		if p, err = buildPlan(opts); err != nil {
@@ -132,27 +186,26 @@ func newPlan(opts Options) (plan, error) {
 		}
 		key := opts
 		key.Headers = opts.Headers.Clone() // the caller may change its map later
-		recentPlans.add(key, p)
+		a.plans.add(key, p)
 	}
-	var err error
-	p.tls, err = loadTLS(opts.CA, opts.Cert, opts.Key, opts.InsecureSkipVerify)
+	cert, key, err := clientPair(&opts) // pfx.go
+	if err == nil {
+		p.tls, err = a.loadTLS(opts.CA, cert, key, opts.InsecureSkipVerify)
+	}
+	p.socket = opts.SocketPath
 	if err != nil {
 		return plan{}, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
 	}
 	return p, nil
 }
 
-// recentPlans holds the plans, without their TLS settings, of the last few
-// distinct Options. A plan's URL and header are shared by the requests made
-// from it: nothing modifies them (RoundTrip only reads its request).
-var recentPlans recent[Options, plan]
-
 // sameRequest reports whether a and b describe the same request, TLS options
 // aside.
 func sameRequest(a, b *Options) bool {
 	if a.Host != b.Host || a.Hostname != b.Hostname || a.Port != b.Port || a.Method != b.Method ||
 		a.Path != b.Path || a.Auth != b.Auth || len(a.Headers) != len(b.Headers) ||
-		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory {
+		a.MaxHeaderBytes != b.MaxHeaderBytes || a.MaxBodyBytes != b.MaxBodyBytes || a.Memory != b.Memory ||
+		a.ServerName != b.ServerName || a.MaxRedirects != b.MaxRedirects || a.Decompress != b.Decompress {
 		return false
 	}
 	for name, av := range a.Headers {
@@ -255,9 +308,28 @@ func buildPlan(opts Options) (plan, error) {
 		}
 		p.header.Set("Authorization", a)
 	}
+	if opts.Decompress {
+		p.decompress = true
+		if _, ok := p.header["Accept-Encoding"]; !ok {
+			p.header["Accept-Encoding"] = acceptEncoding
+		}
+	}
 	if _, ok := p.header["User-Agent"]; !ok {
 		p.header["User-Agent"] = noUserAgent
 	}
+	if opts.MaxRedirects < 0 {
+		return plan{}, invalid(p.method, p.urlString, "MaxRedirects %d is negative", opts.MaxRedirects)
+	}
+	if err := p.connSettings(&opts); err != nil {
+		return plan{}, invalid(p.method, p.urlString, "%v", err)
+	}
+	return p, nil
+}
+
+// connSettings checks and sets the settings of opts that are the
+// connection's and the response's, not the request's: bounds, memory, server
+// name.
+func (p *plan) connSettings(opts *Options) error {
 	switch {
 	case opts.MaxHeaderBytes == 0:
 		p.maxHeader = DefaultMaxHeaderBytes
@@ -268,11 +340,17 @@ func buildPlan(opts Options) (plan, error) {
 	}
 	p.maxBody = max(opts.MaxBodyBytes, 0)
 	if opts.Memory < MemoryAuto || opts.Memory > MemoryFrugal {
-		return plan{}, invalid(p.method, p.urlString, "memory %v is not MemoryAuto, MemoryFast or MemoryFrugal", opts.Memory)
+		return fmt.Errorf("memory %v is not MemoryAuto, MemoryFast or MemoryFrugal", opts.Memory)
 	}
 	p.memory = opts.Memory
-
-	return p, nil
+	if opts.ServerName != "" {
+		name, err := checkHost(opts.ServerName)
+		if err != nil {
+			return fmt.Errorf("server name: %v", err)
+		}
+		p.serverName = name
+	}
+	return nil
 }
 
 // checkHost checks host and returns it as it goes on the wire: without

@@ -32,17 +32,17 @@ type ClientRequest struct {
 	stopCtx   func() bool // stops the caller's context watch
 	timer     idleTimer
 	respDone  chan struct{} // closed on 'response' or on termination
-	certAsked atomic.Bool   // the server requested a client certificate
+	askCtx    certAskedCtx  // the round trip's context: ctx, and where the TLS config notes a certificate request
 	trace     httptrace.ClientTrace
 	rtTaken   atomic.Bool   // the round trip is running (on its goroutine or in Response)
 	rtBody    io.ReadCloser // the round trip's body and length, set before it starts
 	rtLength  int64
+	follow    *Options // the request's Options when MaxRedirects > 0
 
 	// Guarded by l.mu.
-	started    bool // the round trip runs
-	ended      bool // End was called
-	closed     bool // 'close' fired: the request's life is over
-	respReady  bool // respDone is closed
+	state      state // see lifecycle.go
+	ended      bool  // End was called
+	respReady  bool  // respDone is closed
 	written    int64
 	pw         *io.PipeWriter
 	abortedAt  time.Time
@@ -71,13 +71,16 @@ type ClientRequest struct {
 // at once with a Content-Length header, else at the first Write or at End.
 // The caller must call End (Get does), then read the response body (Read
 // or OnData) or Close it, or call Abort; otherwise the connection stays
-// busy. Cancelling ctx aborts the request exactly like Abort.
+// busy. Cancelling ctx aborts the request exactly like Abort ('close', no
+// 'error'); the error that Response, Read and Write then return keeps why:
+// of kind ErrTimeout for a deadline, ErrAborted for a cancellation, and
+// errors.Is matches it with context.DeadlineExceeded or context.Canceled.
 func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage)) (*ClientRequest, error) {
 	p, err := newPlan(opts)
 	if err != nil {
 		return nil, err
 	}
-	p, t := connectFor(ctx, p, opts.Port)
+	p, t := connectFor(ctx, agentOf(&opts), p, opts.Port)
 	r := &ClientRequest{
 		plan:      p,
 		transport: t,
@@ -87,35 +90,38 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	if ctx.Done() != nil {
 		parent = context.WithoutCancel(ctx)
 	}
+	if opts.MaxRedirects > 0 {
+		o := opts
+		r.follow = &o
+	}
 	r.ctx, r.cancel = context.WithCancel(parent)
 	r.timer.req = r
 	if onResponse != nil {
 		r.OnResponse(onResponse)
 	}
 	if ctx.Err() != nil {
-		r.Abort()
+		r.abortBy(ctx)
 		return r, nil
 	}
 	var stop func() bool
 	if ctx.Done() != nil { // context.Background and its like never cancel
-		stop = context.AfterFunc(ctx, r.Abort)
+		stop = context.AfterFunc(ctx, func() { r.abortBy(ctx) })
 	}
-	r.l.mu.Lock()
-	if r.closed {
-		r.l.mu.Unlock()
-		if stop != nil {
-			stop()
+	closed := false
+	r.apply(r.locked(func() after {
+		if r.state == stateClosed {
+			closed = true
+			return after{}
 		}
-		return r, nil
+		r.stopCtx = stop
+		if p.contentLength >= 0 { // the framing is known: start now
+			return r.transitionLocked(move{to: stateSending, withBody: p.contentLength > 0})
+		}
+		return after{}
+	}))
+	if closed && stop != nil {
+		stop()
 	}
-	r.stopCtx = stop
-	switch {
-	case p.contentLength == 0:
-		r.startLocked(false)
-	case p.contentLength > 0:
-		r.startLocked(true)
-	}
-	r.l.mu.Unlock()
 	return r, nil
 }
 
@@ -144,31 +150,30 @@ func (r *ClientRequest) Write(p []byte) (int, error) {
 }
 
 func (r *ClientRequest) write(p []byte, fromEnd bool) (int, error) {
-	r.l.mu.Lock()
-	if r.closed {
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
+	var (
+		pw  *io.PipeWriter
+		err error
+	)
+	r.apply(r.locked(func() after {
+		switch cl := r.plan.contentLength; {
+		case r.state == stateClosed:
+			err = r.terminalErrLocked()
+		case r.ended && !fromEnd:
+			err = r.errorOf(ErrWriteAfterEnd, nil)
+		case cl >= 0 && r.written+int64(len(p)) > cl:
+			err = r.errorOf(ErrContentLength, fmt.Errorf("body exceeds Content-Length %d", cl))
+			return r.transitionLocked(move{to: stateClosed, err: err, emit: true})
+		case len(p) > 0:
+			r.written += int64(len(p))
+			a := r.transitionLocked(move{to: stateSending, withBody: true}) // the first Write starts
+			pw = r.pw
+			return a
+		}
+		return after{}
+	}))
+	if err != nil || pw == nil {
 		return 0, err
 	}
-	if r.ended && !fromEnd {
-		r.l.mu.Unlock()
-		return 0, r.errorOf(ErrWriteAfterEnd, nil)
-	}
-	if cl := r.plan.contentLength; cl >= 0 && r.written+int64(len(p)) > cl {
-		err := r.errorOf(ErrContentLength, fmt.Errorf("body exceeds Content-Length %d", cl))
-		r.terminateUnlock(err, true)
-		return 0, err
-	}
-	if len(p) == 0 {
-		r.l.mu.Unlock()
-		return 0, nil
-	}
-	r.written += int64(len(p))
-	if !r.started {
-		r.startLocked(true)
-	}
-	pw := r.pw
-	r.l.mu.Unlock()
 
 	n, err := pw.Write(p)
 	if errors.Is(err, io.ErrClosedPipe) {
@@ -181,24 +186,23 @@ func (r *ClientRequest) write(p []byte, fromEnd bool) (int, error) {
 		case <-r.respDone:
 		case <-r.ctx.Done():
 		}
-		r.l.mu.Lock()
-		if r.msg != nil && (!r.closed || r.err == nil) {
-			r.l.mu.Unlock()
+		answered := false
+		r.holding(func() { answered = r.msg != nil && (r.state != stateClosed || r.err == nil) })
+		if answered {
 			r.timer.touch()
 			return len(p), nil
 		}
-		r.l.mu.Unlock()
 	}
 	if err != nil {
-		r.l.mu.Lock()
-		if r.closed {
-			err = r.terminalErrLocked()
-		} else if kind := kindOf(err, phaseRoundTrip); kind != nil {
-			err = r.errorOf(kind, err)
-		} else {
-			err = r.errorOf(ErrClosed, err) // the transport stopped reading the body
-		}
-		r.l.mu.Unlock()
+		r.holding(func() {
+			if r.state == stateClosed {
+				err = r.terminalErrLocked()
+			} else if kind := kindOf(err, phaseRoundTrip); kind != nil {
+				err = r.errorOf(kind, err)
+			} else {
+				err = r.errorOf(ErrClosed, err) // the transport stopped reading the body
+			}
+		})
 		return n, err
 	}
 	r.timer.touch()
@@ -212,14 +216,22 @@ func (r *ClientRequest) write(p []byte, fromEnd bool) (int, error) {
 // second End does nothing (with data it returns ErrWriteAfterEnd). End after
 // Abort returns the abort error.
 func (r *ClientRequest) End(data ...[]byte) error {
-	r.l.mu.Lock()
-	if r.closed {
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
+	var err error
+	again := false
+	r.holding(func() {
+		switch {
+		case r.state == stateClosed:
+			err = r.terminalErrLocked()
+		case r.ended:
+			again = true
+		default:
+			r.ended = true
+		}
+	})
+	if err != nil {
 		return err
 	}
-	if r.ended {
-		r.l.mu.Unlock()
+	if again {
 		for _, d := range data {
 			if len(d) > 0 {
 				return r.errorOf(ErrWriteAfterEnd, nil)
@@ -227,8 +239,6 @@ func (r *ClientRequest) End(data ...[]byte) error {
 		}
 		return nil
 	}
-	r.ended = true
-	r.l.mu.Unlock()
 
 	for _, d := range data {
 		if _, err := r.write(d, true); err != nil {
@@ -236,22 +246,23 @@ func (r *ClientRequest) End(data ...[]byte) error {
 		}
 	}
 
-	r.l.mu.Lock()
-	if r.closed {
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
+	var pw *io.PipeWriter
+	r.apply(r.locked(func() after {
+		if r.state == stateClosed {
+			err = r.terminalErrLocked()
+			return after{}
+		}
+		if cl := r.plan.contentLength; cl >= 0 && r.written != cl {
+			err = r.errorOf(ErrContentLength, fmt.Errorf("body has %d bytes, Content-Length %d", r.written, cl))
+			return r.transitionLocked(move{to: stateClosed, err: err, emit: true})
+		}
+		a := r.transitionLocked(move{to: stateSending}) // no Write: no body
+		pw = r.pw
+		return a
+	}))
+	if err != nil {
 		return err
 	}
-	if cl := r.plan.contentLength; cl >= 0 && r.written != cl {
-		err := r.errorOf(ErrContentLength, fmt.Errorf("body has %d bytes, Content-Length %d", r.written, cl))
-		r.terminateUnlock(err, true)
-		return err
-	}
-	if !r.started {
-		r.startLocked(false)
-	}
-	pw := r.pw
-	r.l.mu.Unlock()
 	if pw != nil {
 		pw.Close()
 	}
@@ -262,15 +273,29 @@ func (r *ClientRequest) End(data ...[]byte) error {
 // response (if any) stops, and the request ends with 'close' and no
 // 'error'. Aborted then reports the time. Abort after the request's close
 // does nothing.
-func (r *ClientRequest) Abort() {
-	r.l.mu.Lock()
-	if r.closed {
-		r.l.mu.Unlock()
-		return
+func (r *ClientRequest) Abort() { r.abort(r.errorOf(ErrAborted, nil)) }
+
+// abortBy aborts the request because ctx is done: Abort, with an error that
+// keeps what ended ctx. A deadline is of kind ErrTimeout, a cancellation of
+// kind ErrAborted, and either matches ctx.Err() (context.DeadlineExceeded,
+// context.Canceled) with errors.Is.
+func (r *ClientRequest) abortBy(ctx context.Context) {
+	kind := ErrAborted
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		kind = ErrTimeout
 	}
-	r.abortedAt = time.Now()
-	r.err = r.errorOf(ErrAborted, nil)
-	r.terminateUnlock(nil, false)
+	r.abort(r.errorOf(kind, ctx.Err()))
+}
+
+// abort is Abort with err as the error later calls return.
+func (r *ClientRequest) abort(err *Error) {
+	r.apply(r.locked(func() after {
+		if r.state == stateClosed {
+			return after{}
+		}
+		r.abortedAt = time.Now()
+		return r.transitionLocked(move{to: stateClosed, err: err})
+	}))
 }
 
 // Aborted returns when Abort (or a SetTimeout with a nil callback) took
@@ -296,9 +321,8 @@ func (r *ClientRequest) SetTimeout(d time.Duration, cb func()) {
 // error that ended the request first (an *Error; of kind ErrAborted after
 // Abort).
 func (r *ClientRequest) Response() (*IncomingMessage, error) {
-	r.l.mu.Lock()
-	started := r.started
-	r.l.mu.Unlock()
+	started := false
+	r.holding(func() { started = r.state != stateNew })
 	if started && r.rtTaken.CompareAndSwap(false, true) {
 		// The round trip's goroutine has not begun yet: run the round trip
 		// here instead, saving the hand-over from that goroutine to this one.

@@ -1,7 +1,6 @@
 package https
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,22 +12,6 @@ import (
 	"time"
 )
 
-// startLocked starts the round trip, with a streamed body when withBody
-// (chunked unless the plan has a Content-Length) or none. l.mu must be held.
-func (r *ClientRequest) startLocked(withBody bool) {
-	r.started = true
-	var body io.ReadCloser = http.NoBody
-	cl := int64(0)
-	if withBody {
-		pr, pw := io.Pipe()
-		r.pw = pw
-		body = &activityReader{r: pr, t: &r.timer}
-		cl = r.plan.contentLength // -1: chunked
-	}
-	r.rtBody, r.rtLength = body, cl
-	go r.runRoundTrip()
-}
-
 // runRoundTrip runs the round trip unless Response already took it over.
 func (r *ClientRequest) runRoundTrip() {
 	if r.rtTaken.CompareAndSwap(false, true) {
@@ -39,28 +22,28 @@ func (r *ClientRequest) runRoundTrip() {
 // gotConn is the httptrace hook that fires 'socket'.
 func (r *ClientRequest) gotConn(info httptrace.GotConnInfo) {
 	r.timer.touch()
-	r.l.mu.Lock()
-	if !r.closed {
-		r.conn, r.connReused = info.Conn, info.Reused
-		r.socket.fireLocked(&r.l, info.Conn)
-	}
-	r.l.mu.Unlock()
+	r.holding(func() {
+		if r.state != stateClosed {
+			r.conn, r.connReused = info.Conn, info.Reused
+			r.socket.fireLocked(&r.l, info.Conn)
+		}
+	})
 }
 
 // wroteRequest is the httptrace hook that fires 'finish'. It may run more than
 // once (a request retried on a fresh connection).
 func (r *ClientRequest) wroteRequest(info httptrace.WroteRequestInfo) {
-	r.l.mu.Lock()
-	if info.Err == nil && !r.closed {
-		r.finish.fireLocked(&r.l, struct{}{})
-	}
-	if !r.wrote {
-		r.wrote = true
-		if r.wroteCh != nil {
-			close(r.wroteCh)
+	r.holding(func() {
+		if info.Err == nil && r.state != stateClosed {
+			r.finish.fireLocked(&r.l, struct{}{})
 		}
-	}
-	r.l.mu.Unlock()
+		if !r.wrote {
+			r.wrote = true
+			if r.wroteCh != nil {
+				close(r.wroteCh)
+			}
+		}
+	})
 }
 
 // roundTrip runs in its own goroutine for the life of the request headers.
@@ -69,7 +52,7 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 	r.trace.WroteRequest = r.wroteRequest
 	// The plan belongs to this request alone, and RoundTrip does not modify
 	// the request, so its URL and header are used as they are.
-	req := &http.Request{
+	req := http.Request{ // on the stack: WithContext below copies it
 		Method:        r.plan.method,
 		URL:           r.plan.url,
 		Proto:         "HTTP/1.1",
@@ -80,22 +63,27 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		Body:          body,
 		ContentLength: cl,
 	}
-	ctx := context.WithValue(r.ctx, certAskedKey{}, &r.certAsked)
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &r.trace))
-	resp, err := r.transport.RoundTrip(req)
+	r.askCtx.Context = r.ctx
+	rq := req.WithContext(httptrace.WithClientTrace(&r.askCtx, &r.trace))
+	resp, err := r.transport.RoundTrip(rq)
+	final := &r.plan
+	if err == nil && r.follow != nil {
+		resp, final, err = r.followRedirects(rq, resp, cl != 0)
+	}
 	if err != nil {
 		r.fail(err, phaseRoundTrip)
 		return
 	}
 	r.timer.touch()
 	// 'finish' comes before 'response' even when the server answers early.
-	r.l.mu.Lock()
-	if r.wrote {
-		r.l.mu.Unlock()
-	} else {
-		wrote := make(chan struct{})
-		r.wroteCh = wrote
-		r.l.mu.Unlock()
+	var wrote chan struct{}
+	r.holding(func() {
+		if !r.wrote {
+			wrote = make(chan struct{})
+			r.wroteCh = wrote
+		}
+	})
+	if wrote != nil {
 		select {
 		case <-wrote:
 		case <-r.ctx.Done():
@@ -104,9 +92,12 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		}
 	}
 
-	msg := newMessage(r, resp)
-	empty := resp.ContentLength == 0 || resp.Body == http.NoBody || r.plan.method == http.MethodHead ||
+	empty := resp.ContentLength == 0 || resp.Body == http.NoBody || final.method == http.MethodHead ||
 		resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified
+	if final.decompress && !empty {
+		decodeResponse(resp)
+	}
+	msg := newMessage(r, final, resp)
 	if empty {
 		// Framing says there is no body: drain the (at once) EOF so the
 		// connection goes back to the pool, and end the message now.
@@ -116,68 +107,21 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 			return
 		}
 	}
-	r.l.mu.Lock()
-	if r.closed {
-		r.l.mu.Unlock()
-		resp.Body.Close()
-		return
-	}
-	r.msg = msg
-	r.response.fireLocked(&r.l, msg)
-	r.respReady = true
-	close(r.respDone)
-	if !empty {
-		r.l.mu.Unlock()
-		return
-	}
-	msg.ended = true
-	msg.endEv.fireLocked(&r.l, struct{}{})
-	r.terminateUnlock(nil, false)
-}
-
-// terminateUnlock ends the life of the request: 'error' (when emit and err
-// is not nil), then the message's 'close', then 'close'. It records err as
-// the terminal error if there is none yet, unlocks l.mu, and then releases
-// the pipe, the response body, the timer and the context. l.mu must be held;
-// it is released.
-func (r *ClientRequest) terminateUnlock(err error, emit bool) {
-	if r.closed {
-		r.l.mu.Unlock()
-		return
-	}
-	r.closed = true
-	if err != nil && r.err == nil {
-		r.err = err
-	}
-	if err != nil && emit {
-		r.errEv.fireLocked(&r.l, err)
-	}
-	if r.msg != nil {
-		r.msg.closeEv.fireLocked(&r.l, struct{}{})
-	}
-	r.closeEv.fireLocked(&r.l, struct{}{})
-	if !r.respReady {
-		r.respReady = true
-		close(r.respDone)
-	}
-	pw, msg, stopCtx := r.pw, r.msg, r.stopCtx
-	cause := r.err
-	r.l.mu.Unlock()
-
-	r.timer.stop()
-	if stopCtx != nil {
-		stopCtx()
-	}
-	if pw != nil {
-		if cause == nil {
-			cause = r.errorOf(ErrWriteAfterEnd, errors.New("request complete"))
+	late := false
+	r.apply(r.locked(func() after {
+		if r.state == stateClosed {
+			late = true
+			return after{}
 		}
-		pw.CloseWithError(cause)
+		a := r.transitionLocked(move{to: stateReceiving, msg: msg})
+		if empty {
+			a = r.transitionLocked(move{to: stateClosed, end: true})
+		}
+		return a
+	}))
+	if late {
+		resp.Body.Close()
 	}
-	if msg != nil {
-		msg.body.Close()
-	}
-	r.cancel()
 }
 
 // fail ends the request with err (from net/http or a body read), wrapped in
@@ -188,7 +132,7 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 	if !errors.As(err, &e) {
 		kind := kindOf(err, ph)
 		switch {
-		case kind == ErrHandshake && r.certAsked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
+		case kind == ErrHandshake && r.askCtx.asked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
 			// TLS 1.2 servers answer a missing client certificate so.
 			kind = ErrClientCertRefused
 		case ph == phaseRoundTrip && r.clientCertRefused(err, kind):
@@ -199,14 +143,7 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 		}
 		e = r.errorOf(kind, err)
 	}
-	r.l.mu.Lock()
-	if r.closed {
-		err := r.terminalErrLocked()
-		r.l.mu.Unlock()
-		return err
-	}
-	r.terminateUnlock(e, true)
-	return e
+	return r.closeWith(e, true)
 }
 
 // clientCertRefused reports whether err, a failure of the round trip, is
@@ -222,13 +159,15 @@ func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
 	if kind == ErrClientCertRefused {
 		return true
 	}
-	if !r.certAsked.Load() || kind != nil && kind != ErrClosed {
+	if !r.askCtx.asked.Load() || kind != nil && kind != ErrClosed {
 		return false
 	}
-	r.l.mu.Lock()
-	tc, ok := r.conn.(*tls.Conn)
-	reused := r.connReused
-	r.l.mu.Unlock()
+	var (
+		tc     *tls.Conn
+		ok     bool
+		reused bool
+	)
+	r.holding(func() { tc, ok = r.conn.(*tls.Conn); reused = r.connReused })
 	if !ok || reused {
 		return false
 	}
@@ -244,18 +183,17 @@ func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
 
 // timedOut runs when the inactivity timer expires.
 func (r *ClientRequest) timedOut(d time.Duration, cb func()) {
-	r.l.mu.Lock()
-	if r.closed || r.msg != nil && r.msg.ended {
-		r.l.mu.Unlock()
-		return
-	}
-	if cb != nil {
-		r.l.postLocked(cb)
-		r.l.mu.Unlock()
-		return
-	}
-	r.abortedAt = time.Now()
-	r.terminateUnlock(r.errorOf(ErrTimeout, fmt.Errorf("nothing moved for %v", d)), true)
+	r.apply(r.locked(func() after {
+		switch {
+		case r.state == stateClosed:
+		case cb != nil:
+			r.l.postLocked(cb)
+		default:
+			r.abortedAt = time.Now()
+			return r.transitionLocked(move{to: stateClosed, err: r.errorOf(ErrTimeout, fmt.Errorf("nothing moved for %v", d)), emit: true})
+		}
+		return after{}
+	}))
 }
 
 // terminalErrLocked is the error returned by calls made after the end.
@@ -286,19 +224,20 @@ func (a *activityReader) Read(p []byte) (int, error) {
 
 func (a *activityReader) Close() error { return a.r.Close() }
 
-// newMessage builds the IncomingMessage of resp.
-func newMessage(r *ClientRequest, resp *http.Response) *IncomingMessage {
+// newMessage builds the IncomingMessage of resp, the answer to the request
+// of plan p (r's own, or a redirect's).
+func newMessage(r *ClientRequest, p *plan, resp *http.Response) *IncomingMessage {
 	reason := strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))
 	return &IncomingMessage{
 		Headers:       resp.Header,
-		Method:        r.plan.method,
+		Method:        p.method,
 		StatusCode:    resp.StatusCode,
 		StatusMessage: strings.TrimSpace(reason),
-		URL:           r.plan.urlString,
+		URL:           p.urlString,
 		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
-		length:        resp.ContentLength,
+		bound:         bodyBound{limit: p.maxBody, length: resp.ContentLength},
 	}
 }
 
@@ -313,4 +252,43 @@ func httpVersion(major, minor int) string {
 		return "1.0"
 	}
 	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
+}
+
+// followRedirects follows the redirects of resp, the answer to req, as
+// Options.MaxRedirects says (the rules are Redirect's), and returns the last
+// response and the plan of its request. hadBody says req had a body, which
+// cannot be sent again.
+func (r *ClientRequest) followRedirects(req *http.Request, resp *http.Response, hadBody bool) (*http.Response, *plan, error) {
+	opts, p := *r.follow, &r.plan
+	for hops := 0; ; hops++ {
+		next, ok, err := Redirect(opts, resp.StatusCode, resp.Header.Get("Location"))
+		switch {
+		case err != nil:
+			resp.Body.Close()
+			return nil, nil, err
+		case !ok, hadBody && next.Method == opts.Method:
+			return resp, p, nil
+		case hops == opts.MaxRedirects:
+			resp.Body.Close()
+			return nil, nil, r.errorOf(ErrRedirect, fmt.Errorf("more than %d redirects (MaxRedirects)", opts.MaxRedirects))
+		}
+		np, err := newPlan(next)
+		if err != nil {
+			resp.Body.Close()
+			return nil, nil, r.errorOf(ErrRedirect, err)
+		}
+		// Read a little of the redirect's body, so its connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		r.timer.touch()
+		req = req.WithContext(req.Context()) // a shallow copy, with the same trace
+		req.Method, req.URL, req.Header, req.Host = np.method, np.url, np.header, np.host
+		req.Body, req.ContentLength = http.NoBody, 0
+		np, t := connectFor(req.Context(), agentOf(&next), np, next.Port) // a Connect of the context holds
+		req.URL, req.Host = np.url, np.host
+		if resp, err = t.RoundTrip(req); err != nil {
+			return nil, nil, err
+		}
+		opts, p, hadBody = next, &np, false
+	}
 }

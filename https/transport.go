@@ -2,14 +2,12 @@ package https
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
-	"net"
-	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +29,7 @@ type tlsSettings struct {
 // parsed and checked only the first time it is seen: later requests with the
 // same bytes reuse the parsed settings. Errors are *certs.Error values naming
 // the input and file (or plain errors for a cert without a key).
-func loadTLS(ca, cert, key string, insecure bool) (tlsSettings, error) {
+func (a *Agent) loadTLS(ca, cert, key string, insecure bool) (tlsSettings, error) {
 	switch {
 	case cert != "" && key == "":
 		return tlsSettings{}, errors.New("cert given without key")
@@ -48,14 +46,14 @@ func loadTLS(ca, cert, key string, insecure bool) (tlsSettings, error) {
 			in.files[i] = b
 		}
 	}
-	if s, ok := recentTLS.find(in.same); ok && stillValid(s) {
+	if s, ok := a.tls.find(in.same); ok && stillValid(s) {
 		return s, nil
 	}
-	s, err := parseTLS(in)
+	s, err := a.parseTLS(in)
 	if err != nil {
 		return tlsSettings{}, err
 	}
-	recentTLS.add(in, s)
+	a.tls.add(in, s)
 	return s, nil
 }
 
@@ -79,14 +77,9 @@ func (in *tlsInputs) same(o *tlsInputs) bool {
 		bytes.Equal(in.files[0], o.files[0]) && bytes.Equal(in.files[1], o.files[1]) && bytes.Equal(in.files[2], o.files[2])
 }
 
-// recentTLS remembers the settings of the last few distinct inputs, so a
-// program sending many requests with the same options neither copies nor
-// hashes their PEM again for each one.
-var recentTLS recent[tlsInputs, tlsSettings]
-
 // parseTLS builds the settings of in: their key, and the parsed CA and key
 // pair unless the pool already holds settings with that key.
-func parseTLS(in tlsInputs) (tlsSettings, error) {
+func (a *Agent) parseTLS(in tlsInputs) (tlsSettings, error) {
 	ca, cert, key := in.opts[0], in.opts[1], in.opts[2]
 	pems := in.files
 	var err error
@@ -113,7 +106,7 @@ func parseTLS(in tlsInputs) (tlsSettings, error) {
 		h.Write(part)
 	}
 	h.Sum(s.key[:0])
-	if known, ok := pooledSettings(s.key); ok && stillValid(known) {
+	if known, ok := a.pooledSettings(s.key); ok && stillValid(known) {
 		return known, nil
 	}
 	if ca != "" {
@@ -160,79 +153,31 @@ func stillValid(s tlsSettings) bool {
 // sets when the server requested a client certificate.
 type certAskedKey struct{}
 
-// pooled is one entry of the pool: checked settings and their transport.
-type pooled struct {
-	settings  tlsSettings
-	transport *http.Transport
+// certAskedCtx is a context that answers certAskedKey with its own flag: a
+// request's round trip runs with one, held in the request, so noting a
+// certificate request costs no context.WithValue per request.
+type certAskedCtx struct {
+	context.Context
+	asked atomic.Bool
 }
 
-// poolKey names a pooled transport: the key of its TLS settings and the
-// other settings of a connection that requests may set (the bound on the
-// response header section, and whether it is frugal with memory).
-type poolKey struct {
-	tls       [sha256.Size]byte
-	maxHeader int64
-	frugal    bool
+// Value returns the flag for certAskedKey, and asks the parent otherwise.
+func (c *certAskedCtx) Value(key any) any {
+	if key == (certAskedKey{}) {
+		return &c.asked
+	}
+	return c.Context.Value(key)
 }
 
-// pool holds one *http.Transport per distinct connection settings, so
-// connections are kept alive and reused between requests that may share
-// them.
-var pool = struct {
-	sync.Mutex
-	m map[poolKey]*pooled
-}{m: make(map[poolKey]*pooled)}
-
-// maxTransports bounds the pool for programs that use many TLS settings.
-const maxTransports = 32
-
-// pooledSettings returns the parsed settings pooled under key, if any.
-// It is called only for TLS inputs not seen recently, so a scan of the
-// (small) pool is cheap enough.
-func pooledSettings(key [sha256.Size]byte) (tlsSettings, bool) {
-	pool.Lock()
-	defer pool.Unlock()
-	for k, e := range pool.m {
-		if k.tls == key {
-			return e.settings, true
-		}
-	}
-	return tlsSettings{}, false
-}
-
-// transportFor returns the pooled transport for s, the header bound
-// maxHeader and the memory setting (MemoryFrugal when frugal), creating it
-// on first use.
-func transportFor(s tlsSettings, maxHeader int64, frugal bool) *http.Transport {
-	key := poolKey{tls: s.key, maxHeader: maxHeader, frugal: frugal}
-	pool.Lock()
-	defer pool.Unlock()
-	if e, ok := pool.m[key]; ok {
-		return e.transport
-	}
-	if len(pool.m) >= maxTransports {
-		// Evict one: its requests in flight finish; its idle connections go.
-		for k, old := range pool.m {
-			old.transport.CloseIdleConnections()
-			delete(pool.m, k)
-			break
-		}
-	}
-	t := newTransport(s, maxHeader)
-	if frugal {
-		makeFrugal(t)
-	}
-	pool.m[key] = &pooled{settings: s, transport: t}
-	return t
-}
-
-// newTransport makes the transport of TLS settings s whose responses may
-// have at most maxHeader bytes of headers (HTTP/2 derives its
-// MAX_HEADER_LIST_SIZE from the same field).
-func newTransport(s tlsSettings, maxHeader int64) *http.Transport {
-	cfg := &tls.Config{
+// config returns the TLS client configuration of s. serverName, if not
+// empty, replaces the request's host as the name sent in SNI and the name
+// the server's certificate must hold.
+func (s tlsSettings) config(serverName string) *tls.Config {
+	certs := s.certs
+	return &tls.Config{
 		RootCAs:            s.roots,
 		InsecureSkipVerify: s.insecure,
+		ServerName:         serverName,
 		MinVersion:         tls.VersionTLS12,
 		// Called when the server asks for a client certificate; it notes
 		// that, so a TLS 1.2 handshake_failure alert that follows can be
@@ -241,44 +186,10 @@ func newTransport(s tlsSettings, maxHeader int64) *http.Transport {
 			if asked, ok := cri.Context().Value(certAskedKey{}).(*atomic.Bool); ok {
 				asked.Store(true)
 			}
-			if len(s.certs) == 0 {
+			if len(certs) == 0 {
 				return new(tls.Certificate), nil // none: the server decides
 			}
-			return &s.certs[0], nil
+			return &certs[0], nil
 		},
-	}
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetHTTP2(true)
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                  nil, // the seed talks to Host:Port directly
-		DialContext:            dialer.DialContext,
-		TLSClientConfig:        cfg,
-		TLSHandshakeTimeout:    10 * time.Second,
-		DisableCompression:     true, // headers and body as the server sent them
-		MaxResponseHeaderBytes: maxHeader,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    16,
-		IdleConnTimeout:        90 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		ForceAttemptHTTP2:      true,
-		Protocols:              protocols,
-	}
-}
-
-// CloseIdleConnections closes the idle kept-alive connections of every
-// pooled transport. Connections in use are not interrupted; they close
-// when their requests end if they are idle by then and this is called again.
-// It is safe for concurrent use.
-func CloseIdleConnections() {
-	pool.Lock()
-	ts := make([]*http.Transport, 0, len(pool.m))
-	for _, e := range pool.m {
-		ts = append(ts, e.transport)
-	}
-	pool.Unlock()
-	for _, t := range ts {
-		t.CloseIdleConnections()
 	}
 }

@@ -119,9 +119,9 @@ func DefaultStorage() (*storage.Dir, error) {
 // acmeManager checks c.ACME and returns the manager of the listener's certificate.
 func (c *HTTPSConfig) acmeManager(s *Server) (*acmecert.Manager, error) {
 	a := c.ACME
-	if c.Cert != "" || c.Key != "" || len(c.CertPEM) > 0 || len(c.KeyPEM) > 0 ||
+	if c.Cert != "" || c.Key != "" || c.PFX != "" || len(c.CertPEM) > 0 || len(c.KeyPEM) > 0 ||
 		c.TLSConfig != nil && (len(c.TLSConfig.Certificates) > 0 || c.TLSConfig.GetCertificate != nil || c.TLSConfig.GetConfigForClient != nil) {
-		return nil, errors.New("server: ACME obtains the certificate: set no Cert, Key, CertPEM, KeyPEM or TLSConfig certificates with it")
+		return nil, errors.New("server: ACME obtains the certificate: set no Cert, Key, PFX, CertPEM, KeyPEM or TLSConfig certificates with it")
 	}
 	if len(a.Domains) == 0 {
 		return nil, errors.New("server: ACME needs at least one domain name")

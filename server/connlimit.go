@@ -143,7 +143,7 @@ func (cl *connLimiter) admit(c net.Conn) *limitedConn {
 	cl.mu.Lock()
 	limit, refuse := "", false
 	switch {
-	case cl.perIP > 0 && cl.byIP[ip] >= cl.perIP:
+	case cl.perIP > 0 && ip.IsValid() && cl.byIP[ip] >= cl.perIP: // a Unix socket has no IP
 		limit, refuse = "MaxConnsPerIP", true
 	case cl.max > 0 && cl.open >= cl.max:
 		limit = "MaxConns"
@@ -162,7 +162,7 @@ func (cl *connLimiter) admit(c net.Conn) *limitedConn {
 	if !refuse {
 		lc = &limitedConn{Conn: c, cl: cl, ip: ip}
 		cl.open++
-		if cl.perIP > 0 {
+		if cl.perIP > 0 && ip.IsValid() {
 			cl.byIP[ip]++
 		}
 	}
@@ -201,7 +201,7 @@ func (cl *connLimiter) admit(c net.Conn) *limitedConn {
 func (cl *connLimiter) releaseLocked(c *limitedConn) {
 	cl.idle.remove(c)
 	cl.open--
-	if cl.perIP > 0 {
+	if cl.perIP > 0 && c.ip.IsValid() {
 		if n := cl.byIP[c.ip] - 1; n > 0 {
 			cl.byIP[c.ip] = n
 		} else {

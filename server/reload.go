@@ -31,10 +31,11 @@ const reloadInterval = time.Second
 // Handshakes read only the two atomic pointers. Everything else (stat, read, parse, log) runs
 // on the listener's watch goroutine or in ReloadCertificate, under mu, never on a handshake.
 type certFiles struct {
-	cert, key string   // HTTPSConfig.Cert and Key when the pair is reloaded, else ""
-	pairFiles []string // the file names among cert and key (one of them may be PEM text)
-	ca        string   // HTTPSConfig.CA when it is a file that is reloaded, else ""
-	base      *tls.Config
+	cert, key  string   // HTTPSConfig.Cert and Key (or PFX and "") when the pair is reloaded, else ""
+	passphrase string   // HTTPSConfig.Passphrase
+	pairFiles  []string // the file names among cert and key (one of them may be PEM text)
+	ca         string   // HTTPSConfig.CA when it is a file that is reloaded, else ""
+	base       *tls.Config
 
 	pair  atomic.Pointer[tls.Certificate] // in service; read by getCertificate
 	caCfg atomic.Pointer[tls.Config]      // base with the client CAs in service; read by configForClient
@@ -63,14 +64,17 @@ func (c *HTTPSConfig) watchFiles(cfg *tls.Config) *certFiles {
 	user := c.TLSConfig
 	if (user == nil || len(user.Certificates) == 0 && user.GetCertificate == nil && user.GetConfigForClient == nil) &&
 		len(c.CertPEM) == 0 && len(c.KeyPEM) == 0 && len(cfg.Certificates) == 1 {
-		for _, name := range []string{c.Cert, c.Key} {
-			if !certs.IsPEM(name) && !slices.Contains(f.pairFiles, name) {
+		for _, name := range []string{c.Cert, c.Key, c.PFX} {
+			if name != "" && !certs.IsPEM(name) && !slices.Contains(f.pairFiles, name) {
 				f.pairFiles = append(f.pairFiles, name)
 			}
 		}
 	}
 	if len(f.pairFiles) > 0 {
-		f.cert, f.key = c.Cert, c.Key
+		f.cert, f.key, f.passphrase = c.Cert, c.Key, c.Passphrase
+		if c.PFX != "" {
+			f.cert = c.PFX
+		}
 		f.pair.Store(&cfg.Certificates[0])
 		cfg.Certificates = nil
 		cfg.GetCertificate = f.getCertificate
@@ -157,7 +161,7 @@ func (f *certFiles) check(l *Listener) {
 // loadPair reads the certificate and key and puts them in service; seen is the state of the
 // files taken before reading them. A failure keeps the pair in service. Called with f.mu held.
 func (f *certFiles) loadPair(l *Listener, seen []os.FileInfo, asked bool) error {
-	pair, err := certs.LoadX509KeyPair(f.cert, f.key)
+	pair, err := certs.LoadKeyPair(f.cert, f.key, f.passphrase)
 	if err != nil {
 		err = fmt.Errorf("server: %s listener %s: reload certificate: %w; still serving the previous certificate", l.kind, l.Addr(), err)
 		f.pairFailed.log(l, seen, err, asked)
@@ -229,8 +233,10 @@ func sameFiles(a, b []os.FileInfo) bool {
 // size and modification time with those it read, and reloads what changed, so a renewal that
 // writes a temporary file and renames it over the old one, or rewrites the certificate and
 // then the key, is picked up within a second or two. Only the certificate and client CA given
-// as file names are reloaded; PEM text, CertPEM/KeyPEM and a TLSConfig with its own
-// Certificates, GetCertificate, ClientCAs or GetConfigForClient have nothing on disk, and
+// as file names are reloaded (Cert and Key, or PFX, in any format package certs reads; an
+// encrypted key or PKCS #12 file is opened again with Passphrase, so a renewal must keep
+// it); PEM text, CertPEM/KeyPEM and a TLSConfig with its own Certificates, GetCertificate,
+// ClientCAs or GetConfigForClient have nothing on disk, and
 // for a listener with nothing to reload ReloadCertificate returns an error wrapping
 // ErrNotReloadable.
 //

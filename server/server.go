@@ -153,7 +153,8 @@ func (s *Server) add(l *Listener) error {
 }
 
 // RemoveServer removes a listener. A running listener stops accepting at once and its
-// in-flight requests get a few seconds to finish before their connections are closed.
+// in-flight requests get a few seconds to finish before their connections are closed. The
+// caller's NetListener, if any, is closed, whether it ran or not.
 func (s *Server) RemoveServer(l *Listener) error {
 	s.mu.Lock()
 	i := slices.Index(s.listeners, l)
@@ -168,7 +169,9 @@ func (s *Server) RemoveServer(l *Listener) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), removeGrace)
 	defer cancel()
-	if err := l.stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err := l.stop(ctx)
+	l.closeGiven()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil
@@ -242,7 +245,7 @@ func (s *Server) Running() bool {
 // ServeHTTP routes one request, so that the Server can be mounted in any net/http server or
 // mux. Request bodies are capped by Config.MaxBodyBytes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.dispatch(w, r, s.maxBody, false)
+	s.dispatch(new(exchange), w, r, s.maxBody, false)
 }
 
 // String describes the server for logs.

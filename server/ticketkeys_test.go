@@ -299,24 +299,6 @@ func (f *faultyStore) Lock(ctx context.Context, name string, ttl time.Duration) 
 	return f.Storage.Lock(ctx, name, ttl)
 }
 
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // TestTicketKeysStorageDown checks that a Storage failing mid-run costs no resumption on the
 // keys in use, is logged once, lets the keys rotate locally, and is used again once back.
 func TestTicketKeysStorageDown(t *testing.T) {

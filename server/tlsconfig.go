@@ -105,31 +105,48 @@ var defaultCipherSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
-// keyPair loads the certificate and key from the PEM bytes or the text/file fields.
+// keyPair loads the certificate and key from the bytes, the text/file fields or PFX.
 func (c *HTTPSConfig) keyPair() (tls.Certificate, error) {
+	if c.PFX != "" {
+		if c.Cert != "" || c.Key != "" || len(c.CertPEM) > 0 || len(c.KeyPEM) > 0 {
+			return tls.Certificate{}, errors.New("server: PFX holds the certificate and key: set PFX, or Cert and Key (or CertPEM and KeyPEM), not both")
+		}
+	}
 	switch {
 	case len(c.CertPEM) > 0 || len(c.KeyPEM) > 0:
 		if len(c.CertPEM) == 0 {
 			return tls.Certificate{}, errors.New("server: KeyPEM is set but CertPEM is empty")
 		}
-		if len(c.KeyPEM) == 0 {
-			return tls.Certificate{}, errors.New("server: CertPEM is set but KeyPEM is empty")
-		}
-		cert, err := certs.X509KeyPair(c.CertPEM, c.KeyPEM)
-		if err != nil {
+		cert, err := certs.ParseKeyPair(c.CertPEM, c.KeyPEM, c.Passphrase)
+		switch {
+		case err != nil && len(c.KeyPEM) == 0 && errors.Is(err, certs.ErrNoPEM):
+			return tls.Certificate{}, fmt.Errorf("server: KeyPEM is empty, and CertPEM holds no private key: %w", err)
+		case err != nil:
 			return tls.Certificate{}, fmt.Errorf("server: %w", err)
 		}
 		return cert, nil
+	case c.PFX != "":
+		return loadPair(c.PFX, "", c.Passphrase)
 	case c.Cert == "" && c.Key == "":
-		return tls.Certificate{}, errors.New("server: a TLS listener needs a certificate and key (Cert and Key, CertPEM and KeyPEM, or TLSConfig)")
+		return tls.Certificate{}, errors.New("server: a TLS listener needs a certificate and key (Cert and Key, PFX, CertPEM and KeyPEM, or TLSConfig)")
 	case c.Cert == "":
 		return tls.Certificate{}, errors.New("server: Key is set but Cert is empty")
-	case c.Key == "":
-		return tls.Certificate{}, errors.New("server: Cert is set but Key is empty")
 	}
-	cert, err := certs.LoadX509KeyPair(c.Cert, c.Key)
+	pair, err := certs.LoadKeyPair(c.Cert, c.Key, c.Passphrase)
+	if err != nil && c.Key == "" && errors.Is(err, certs.ErrNoPEM) {
+		return tls.Certificate{}, fmt.Errorf("server: Key is empty, and Cert holds no private key: %w", err)
+	}
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("server: %w", err)
 	}
-	return cert, nil
+	return pair, nil
+}
+
+// loadPair loads a certificate and key given as text or file names (certs.LoadKeyPair).
+func loadPair(cert, key, passphrase string) (tls.Certificate, error) {
+	pair, err := certs.LoadKeyPair(cert, key, passphrase)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("server: %w", err)
+	}
+	return pair, nil
 }

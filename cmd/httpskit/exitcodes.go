@@ -162,6 +162,8 @@ func explain(err error, o https.Options) error {
 		return failure(err, "the server's response headers are larger than %d bytes", limit)
 	case errors.Is(err, https.ErrBodyTooLarge):
 		return failure(err, "maximum file size exceeded: the response body is larger than --max-filesize %d bytes", o.MaxBodyBytes)
+	case errors.Is(err, https.ErrRefused) && o.SocketPath != "":
+		return failure(err, "connection refused: nothing listens on the Unix socket %s", o.SocketPath)
 	case errors.Is(err, https.ErrRefused):
 		return failure(err, "connection refused: nothing listens on %s", host)
 	case errors.Is(err, https.ErrDNS):

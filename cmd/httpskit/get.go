@@ -69,7 +69,8 @@ type fetchFlags struct {
 	resolve                   listFlag
 	http11, http2             bool
 	compressed                bool
-	frugal                    frugalFlag // --frugal, HTTPSKIT_FRUGAL
+	frugal                    frugalFlag      // --frugal, HTTPSKIT_FRUGAL
+	local                     clientCertFlags // --cert-type, --pass, --unix-socket (get_local.go)
 }
 
 // agentFlag is -A: it records that it was given, as an empty value removes
@@ -108,6 +109,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.StringVar(&f.cert, "cert", "", "client certificate `FILE` for mutual TLS (may hold the key too)")
 	fs.StringVar(&f.cert, "E", "", "alias of --cert")
 	fs.StringVar(&f.key, "key", "", "private key `FILE` of --cert (default: --cert's file)")
+	f.local.register(fs)
 	fs.BoolVar(&f.insecure, "k", false, "do not verify the server's certificate")
 	fs.BoolVar(&f.insecure, "insecure", false, "alias of -k")
 	fs.Var(&f.timeout, "timeout", "fail when nothing moves for `SECONDS` (2.5, or a duration: 30s)")
@@ -318,6 +320,9 @@ func (f *fetchFlags) apply(o *https.Options) error {
 		key = f.cert // curl's -E FILE with the key in the same file
 	}
 	o.CA, o.Cert, o.Key, o.InsecureSkipVerify = f.ca, f.cert, key, f.insecure
+	if err := f.local.apply(o); err != nil {
+		return err
+	}
 	o.Method = f.method
 	o.MaxBodyBytes = int64(f.maxFilesize)
 	o.Memory = f.frugal.memory()

@@ -72,8 +72,9 @@ func TestServeStorageRedisDownAtStart(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t) // nothing listens there
 	site := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(site, "hello.txt"), []byte("hello"), 0o644))
-	p := startHTTPSKit(t, "serve", "--host", "127.0.0.1", "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"),
-		"--storage", "redis://"+addr+"/0", site)
+	p := startHTTPSKit(t, "serve", "--quiet", "--host", "127.0.0.1", "--port", "0", "--ca-root", filepath.Join(t.TempDir(), "ca"),
+		"--storage", "redis://"+addr+"/0", site) // --quiet: no access log on stderr
+
 	base := strings.TrimSpace(strings.TrimPrefix(p.waitLine(t, "HTTPS "), "HTTPS "))
 	caFile := strings.TrimPrefix(p.waitLine(t, "CA file: "), "CA file: ")
 	res, err := caClient(t, caFile, false).Get(base + "hello.txt")

@@ -33,13 +33,18 @@ type serveFlags struct {
 	host, cert, key, clientCA, config, caRoot string
 	port, httpPort                            int
 	listing, hidden, verbose                  bool
+	quiet, compress, spa                      bool   // --quiet, --compress, --spa
+	logFormat, cors                           string // --log-format, --cors
+	accessLog                                 *slog.Logger
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
+	listen                                    listenFlags   // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
 	metricsAddr                               string        // --metrics-addr
 	metricsPublic                             bool          // --metrics-public
 	names                                     nameList      // --name (lan.go)
 	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
+	frugal                                    frugalFlag    // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 	storage                                   string        // --storage
 }
 
@@ -62,15 +67,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.maxConns, "max-conns", 0, fmt.Sprintf("most connections open at once per listener; past it the longest idle one is closed (0: %d; -1: no limit)", server.DefaultMaxConns))
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 0, fmt.Sprintf("most connections open at once from one client IP address; raise it behind a proxy or NAT (0: %d; -1: no limit)", server.DefaultMaxConnsPerIP))
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
+	fs.BoolVar(&f.quiet, "quiet", false, "no access log (by default one line per request goes to stderr)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "format of the access log and -v lines: text or json")
+	fs.BoolVar(&f.compress, "compress", true, "send text, JavaScript, JSON and SVG files gzipped, or their precompressed .br/.zst/.gz siblings, to clients that accept it")
+	fs.StringVar(&f.cors, "cors", "", "allow cross-origin requests from these origins (comma-separated, such as https://app.example.com), or * for any")
+	fs.BoolVar(&f.spa, "spa", false, "single-page app: a path with no file and no extension gets the top index.html")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
+	f.listen.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) over plain HTTP on this loopback HOST:PORT (off by default)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	f.acme.register(fs)
-	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
-	fs.Var(&frugal, "frugal", frugalUsage)
+	fs.Var(&f.frugal, "frugal", frugalUsage)
 	fs.StringVar(&f.storage, "storage", "", storageUsage)
-	if err := frugal.fromEnv(); err != nil {
+	if err := f.frugal.fromEnv(); err != nil {
 		return err
 	}
 	dirs, err := parseInterleaved(fs, args)
@@ -89,6 +99,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.grace < 0 {
 		return usagef("--grace must not be negative")
 	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return usagef("--log-format %q: want text or json", f.logFormat)
+	}
 	if f.debugAddr != "" {
 		if _, err := checkDebugAddr(f.debugAddr); err != nil {
 			return err
@@ -104,8 +117,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa", "pfx", "listen")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
+	}
+	if err := f.listen.check(fs, f.cert); err != nil {
+		return err
+	}
+	if f.config != "" && len(f.listen.inherited) > 0 {
+		closeAll(f.listen.inherited)
+		return usagef("sockets passed by socket activation are served with the listener flags, not --config")
 	}
 
 	var store storage.Storage
@@ -120,7 +140,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	var cfg server.Config
 	if f.verbose {
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+		cfg.Logger = newLogger(stderr, f.logFormat)
+	}
+	if !f.quiet {
+		w := newBatchWriter(stderr)
+		defer w.Close()
+		f.accessLog = newAccessLogger(w, f.logFormat)
 	}
 	s := server.New(cfg)
 	if cfg.Logger != nil {
@@ -133,7 +158,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	what := f.config
 	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
-		plain, err = configureFromFile(s, f.config, dev, store)
+		plain, err = configureFromFile(s, f.config, dev, f.tune, store)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
@@ -158,7 +183,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer dbg.Close()
 	}
-	frugalServer(s, frugal)
+	frugalGC(f.frugal)
 	defer memReport(stderr, "serve")
 	if err := s.Start(ctx); err != nil {
 		return err
@@ -219,17 +244,18 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if !fi.IsDir() {
 		return fmt.Errorf("serve: %s is not a directory", dir)
 	}
-	port := f.port
-	if port == 0 {
-		port = server.RandomPort
-	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
+	f.tune(&limits)
 	hc := server.HTTPSConfig{HTTPConfig: limits, Storage: store}
-	hc.Port = port
-	if f.acme.domain != "" {
+	hc.Port = f.port // 0: any free port, as in the library
+	pfx := f.listen.apply(&hc)
+	switch {
+	case f.acme.domain != "":
 		hc.ACME = f.acme.config(stdout, stderr)
-	} else if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
-		return err
+	case !pfx:
+		if err := dev.fill(&hc, f.cert, f.key, f.host); err != nil {
+			return err
+		}
 	}
 	if f.clientCA != "" {
 		hc.CA = f.clientCA
@@ -239,12 +265,8 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if err != nil {
 		return err
 	}
-	if f.httpPort >= 0 {
-		hp := f.httpPort
-		if hp == 0 {
-			hp = server.RandomPort
-		}
-		limits.Port = hp
+	if inherited := f.listen.httpListener(); inherited != nil || f.httpPort >= 0 {
+		limits.Port, limits.NetListener = f.httpPort, inherited // 0: any free port
 		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}
@@ -253,7 +275,12 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 			return err
 		}
 	}
-	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden})
+	if f.cors != "" {
+		if err := s.CORS("*", server.CORSOptions{Origins: strings.Split(f.cors, ",")}); err != nil {
+			return usagef("--cors: %v", err)
+		}
+	}
+	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden, SPA: f.spa, Compress: f.compress})
 }
 
 // httpsRedirect is a route that sends a request that arrived over plain HTTP to the same path
@@ -297,7 +324,15 @@ func arrivedOn(r *http.Request, ls []*server.Listener) bool {
 	return false
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert, store storage.Storage) (plain map[*server.Listener]string, err error) {
+// tune sets what the flags say of every listener: frugal HTTP/2 limits and the access log.
+func (f serveFlags) tune(hc *server.HTTPConfig) {
+	frugalLimits(hc, f.frugal)
+	hc.AccessLog = f.accessLog
+}
+
+// configureFromFile adds the listeners and routes of the config file name; tune sets what
+// the command line says of every listener; store is every TLS listener's Storage.
+func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig), store storage.Storage) (plain map[*server.Listener]string, err error) {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return nil, err
@@ -313,6 +348,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, store storag
 			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 		}
+		tune(&hc)
 		if l.Kind == "http" {
 			hl, err := s.AddHTTPServer(hc)
 			if err != nil {
@@ -365,7 +401,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, store storag
 		default:
 			var fi os.FileInfo
 			if fi, err = os.Stat(r.Serve); err == nil && fi.IsDir() {
-				err = s.ServeDirectory(r.Path, r.Serve, server.DirectoryOptions{Listing: r.Listing})
+				err = s.ServeDirectory(r.Path, r.Serve, server.DirectoryOptions{Listing: r.Listing, Compress: r.Compress, SPA: r.SPA})
 			} else {
 				err = s.Serve(r.Path, r.ContentType, r.Serve)
 			}
@@ -449,15 +485,20 @@ func printServing(w io.Writer, s *server.Server, dev *devCert, domains []string,
 				}
 			}
 		}
-		if first == "" && l.Kind() != server.KindHTTP {
-			first = u
-		}
+		how := u // what curl needs to reach it
 		fmt.Fprintf(w, "%-6s %s\n", l.Kind(), u)
 		for _, m := range more {
 			fmt.Fprintf(w, "%-6s %s\n", "", m)
 		}
+		if socket, ok := strings.CutPrefix(l.Addr(), "unix:"); ok {
+			how = "--unix-socket " + socket + " " + u
+			fmt.Fprintf(w, "%-6s on the Unix socket %s\n", "", socket)
+		}
 		if why, ok := plain[l]; ok {
 			fmt.Fprintf(w, "       serves the site over plain HTTP, not redirected to HTTPS: %s\n", why)
+		}
+		if first == "" && l.Kind() != server.KindHTTP {
+			first = how
 		}
 	}
 	if dev.ca != nil {

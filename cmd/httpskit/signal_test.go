@@ -44,9 +44,16 @@ type httpskitProc struct {
 // still running.
 func startHTTPSKit(t *testing.T, args ...string) *httpskitProc {
 	t.Helper()
-	p := &httpskitProc{stdout: newLineWriter(), stderr: newLineWriter(), exited: make(chan struct{})}
-	p.cmd = testenv.Command(os.Args[0], args...)
-	p.cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd := testenv.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	return startHTTPSKitCmd(t, cmd)
+}
+
+// startHTTPSKitCmd starts cmd, made to run httpskit (the test binary with runMainEnv set), as
+// startHTTPSKit does.
+func startHTTPSKitCmd(t *testing.T, cmd *exec.Cmd) *httpskitProc {
+	t.Helper()
+	p := &httpskitProc{cmd: cmd, stdout: newLineWriter(), stderr: newLineWriter(), exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package siteconfig
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +13,13 @@ func TestParse(t *testing.T) {
 	good := `{
   "listeners": [
     {"kind": "HTTPS", "port": 7443, "readHeaderTimeout": "5s"},
-    {"kind": "http", "port": -1, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1}
+    {"kind": "http", "port": 0, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1},
+    {"kind": "http2"},
+    {"kind": "http", "Port": -1}
   ],
   "routes": [
     {"path": "/old", "redirect": "/new", "temporary": true},
-    {"method": "GET", "path": "/", "serve": "public", "listing": true}
+    {"method": "GET", "path": "/", "serve": "public", "listing": true, "compress": true, "spa": true}
   ]
 }`
 	s, err := Parse([]byte(good))
@@ -27,7 +30,11 @@ func TestParse(t *testing.T) {
 		s.Listeners[1].MaxConns != 10 || s.Listeners[1].MaxConnsPerIP != -1 {
 		t.Errorf("Parse(good) listeners = %+v", s.Listeners)
 	}
-	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" {
+	// An absent port is 7080; 0 and negative ports stay (any free port).
+	if got := []int{s.Listeners[0].Port, s.Listeners[1].Port, s.Listeners[2].Port, s.Listeners[3].Port}; !slices.Equal(got, []int{7443, 0, 7080, -1}) {
+		t.Errorf("Parse(good) ports = %v, want [7443 0 7080 -1]", got)
+	}
+	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" || !s.Routes[1].Compress || !s.Routes[1].SPA {
 		t.Errorf("Parse(good) routes = %+v", s.Routes)
 	}
 
@@ -56,6 +63,7 @@ func TestParse(t *testing.T) {
 		{"route both", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","serve":"x","redirect":"/y"}]}`, "exclude each other"},
 		{"redirect crlf", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a\r\nSet-Cookie: x"}]}`, "line break"},
 		{"listing without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","listing":true}]}`, `go with "serve"`},
+		{"compress without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","compress":true}]}`, `go with "serve"`},
 		{"redirect on https", `{"listeners":[{"kind":"https","redirectToHTTPS":true}]}`, `"redirectToHTTPS" goes with kind http`},
 		{"trailing data", `{"listeners":[{"kind":"http"}]} {}`, "unexpected data"},
 	}
