@@ -195,11 +195,8 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 		return hs
 	}
 	hs := &http.Server{
-		Handler: http.HandlerFunc(l.serveHTTP),
-		// Handshakes use l.tlsCfg (tls.NewListener in serve); Serve only sets HTTP/2
-		// defaults in this copy, which it writes to as it starts: a write that raced with
-		// clones of l.tlsCfg taken on a reload or by GetConfigForClient.
-		TLSConfig:         l.tlsCfg.Clone(),
+		Handler:           http.HandlerFunc(l.serveHTTP),
+		TLSConfig:         l.tlsCfg,
 		ReadHeaderTimeout: l.lim.readHeader,
 		ReadTimeout:       l.lim.read,
 		WriteTimeout:      l.lim.write,

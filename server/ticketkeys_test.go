@@ -401,8 +401,13 @@ func TestTicketKeysClientCAFile(t *testing.T) {
 	clientCert, err := tls.X509KeyPair(p.clientCertPEM, p.clientKeyPEM)
 	check(t, err)
 	clock := newFakeClock()
-	_, l := ticketServer(t, HTTPSConfig{CA: caFile, ClientAuth: tls.RequireAndVerifyClientCert}, clock, nil)
-	check(t, l.ReloadCertificate()) // the clone handed out now carries a copy of the keys
+	s, l := ticketServer(t, HTTPSConfig{CA: caFile, ClientAuth: tls.RequireAndVerifyClientCert}, clock, nil)
+	// A reload while stopped (Stop has waited for the serving goroutine, which writes HTTP/2
+	// defaults into the config as it starts) makes the clone handed out carry a copy of the
+	// keys in service; then the listener runs again.
+	check(t, s.Stop(context.Background()))
+	check(t, l.ReloadCertificate())
+	check(t, s.Start(context.Background()))
 	clock.Advance(TicketKeyRotation)
 	l.tickets.sync(context.Background())
 	cache := &firstTicketCache{}
