@@ -22,6 +22,7 @@ import (
 	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/internal/siteconfig"
 	"github.com/httpskit/httpskit/server"
+	"github.com/httpskit/httpskit/storage"
 )
 
 // stopGrace is the default of --grace: how long Ctrl-C or SIGTERM waits for requests in
@@ -44,6 +45,7 @@ type serveFlags struct {
 	names                                     nameList      // --name (lan.go)
 	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
 	frugal                                    frugalFlag    // --frugal, HTTPSKIT_FRUGAL (frugal.go)
+	storage                                   string        // --storage
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -77,6 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	f.acme.register(fs)
 	fs.Var(&f.frugal, "frugal", frugalUsage)
+	fs.StringVar(&f.storage, "storage", "", storageUsage)
 	if err := f.frugal.fromEnv(); err != nil {
 		return err
 	}
@@ -125,6 +128,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("sockets passed by socket activation are served with the listener flags, not --config")
 	}
 
+	var store storage.Storage
+	if f.storage != "" {
+		st, closeStore, err := openStorage(ctx, f.storage, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		store = st
+	}
+
 	var cfg server.Config
 	if f.verbose {
 		cfg.Logger = newLogger(stderr, f.logFormat)
@@ -145,13 +158,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	what := f.config
 	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
-		plain, err = configureFromFile(s, f.config, dev, f.tune)
+		plain, err = configureFromFile(s, f.config, dev, f.tune, store)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
 			what = dirs[0]
 		}
-		err = configureFromFlags(s, f, what, dev, stdout, stderr)
+		err = configureFromFlags(s, f, what, dev, store, stdout, stderr)
 	}
 	if err != nil {
 		return err
@@ -179,6 +192,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		what = abs
 	}
 	fmt.Fprintf(stdout, "serving %s\n", what)
+	if store != nil {
+		fmt.Fprintf(stdout, "storage: %s\n", store)
+	}
 	if dbg != nil {
 		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
 	}
@@ -186,7 +202,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "metrics %s/metrics\n", met.URL())
 	}
 	if f.acme.domain != "" {
-		if err := f.acme.print(stdout); err != nil {
+		if err := f.acme.print(stdout, store); err != nil {
 			return err
 		}
 	}
@@ -220,7 +236,7 @@ func isSet(fs *flag.FlagSet, names ...string) bool {
 	return found
 }
 
-func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, stdout, stderr io.Writer) error {
+func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, store storage.Storage, stdout, stderr io.Writer) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -230,7 +246,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	f.tune(&limits)
-	hc := server.HTTPSConfig{HTTPConfig: limits}
+	hc := server.HTTPSConfig{HTTPConfig: limits, Storage: store}
 	hc.Port = f.port // 0: any free port, as in the library
 	pfx := f.listen.apply(&hc)
 	switch {
@@ -315,8 +331,8 @@ func (f serveFlags) tune(hc *server.HTTPConfig) {
 }
 
 // configureFromFile adds the listeners and routes of the config file name; tune sets what
-// the command line says of every listener.
-func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig)) (plain map[*server.Listener]string, err error) {
+// the command line says of every listener; store is every TLS listener's Storage.
+func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig), store storage.Storage) (plain map[*server.Listener]string, err error) {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return nil, err
@@ -345,7 +361,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			}
 			continue
 		}
-		tc := server.HTTPSConfig{HTTPConfig: hc}
+		tc := server.HTTPSConfig{HTTPConfig: hc, Storage: store}
 		if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
 			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
 		}
