@@ -28,17 +28,20 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -356,10 +359,17 @@ func benchPKI(b testing.TB) (tls.Certificate, *tls.Config) {
 // helloBody, and returns its address. BenchmarkIdleConn holds more connections from one
 // address than DefaultMaxConnsPerIP: that limit is off; MaxConns keeps its default.
 func startOurs(b testing.TB) string {
+	return startOursWith(b, HTTPConfig{})
+}
+
+// startOursWith is startOurs with cfg as the listener's configuration (its Host, Port and
+// MaxConnsPerIP are set as startOurs sets them).
+func startOursWith(b testing.TB, cfg HTTPConfig) string {
 	s := New(Config{})
 	check(b, s.RouteFunc("GET", "/", helloRoute))
 	p := getPKI(b)
-	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort, MaxConnsPerIP: -1}, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
+	cfg.Host, cfg.Port, cfg.MaxConnsPerIP = "127.0.0.1", RandomPort, -1
+	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: cfg, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
 	check(b, err)
 	check(b, s.Start(context.Background()))
 	b.Cleanup(func() {
@@ -571,7 +581,9 @@ func (c *h2Client) get() error {
 
 func BenchmarkEndToEnd(b *testing.B) {
 	_, clientCfg := benchPKI(b)
-	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"nethttp", startPlain(b)}}
+	// ours-log: with an access log (text lines to io.Discard), to weigh its cost.
+	accessLog := slog.New(slog.NewTextHandler(io.Discard, nil))
+	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"ours-log", startOursWith(b, HTTPConfig{AccessLog: accessLog})}, {"nethttp", startPlain(b)}}
 	for _, proto := range []string{"h1", "h2"} {
 		for _, srv := range servers {
 			b.Run(proto+"/"+srv.name, func(b *testing.B) {
@@ -608,7 +620,9 @@ func BenchmarkEndToEnd(b *testing.B) {
 // of both sides, and so is allocs/op.
 func BenchmarkHandshake(b *testing.B) {
 	_, clientCfg := benchPKI(b)
-	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"nethttp", startPlain(b)}}
+	// ours-log: with an access log (text lines to io.Discard), to weigh its cost.
+	accessLog := slog.New(slog.NewTextHandler(io.Discard, nil))
+	servers := []struct{ name, addr string }{{"ours", startOurs(b)}, {"ours-log", startOursWith(b, HTTPConfig{AccessLog: accessLog})}, {"nethttp", startPlain(b)}}
 	req := []byte("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	buf := make([]byte, 4096)
 	for _, mode := range []string{"full", "resumed"} {
@@ -960,5 +974,86 @@ func TestHeaderValuesOutliveExchange(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// processCPU is the user and system CPU time of this process: on a shared machine, where a
+// benchmark's wall time includes waiting for a core, its CPU time per operation is the
+// steadier figure.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAccessLog is the cost of one access log line (HTTPConfig.AccessLog) for a TLS
+// request, with slog's text and JSON handlers and AccessLogHandler's writing to io.Discard:
+// what the access log adds to a request's server CPU, beside BenchmarkEndToEnd's figures.
+func BenchmarkAccessLog(b *testing.B) {
+	r := benchRequest("GET", "/index.html?x=1")
+	r.RemoteAddr = "127.0.0.1:54321"
+	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, DidResume: true}
+	info := RequestInfo{Request: r, Start: time.Now(), Duration: 12345 * time.Nanosecond, Status: 200, Bytes: 1234}
+	for _, h := range []struct {
+		name string
+		h    slog.Handler
+	}{{"text", slog.NewTextHandler(io.Discard, nil)}, {"json", slog.NewJSONHandler(io.Discard, nil)},
+		{"accesslog-text", AccessLogHandler(io.Discard, false)}, {"accesslog-json", AccessLogHandler(io.Discard, true)}} {
+		b.Run(h.name, func(b *testing.B) {
+			o := AccessLogObserver(slog.New(h.h))
+			b.ReportAllocs()
+			start := processCPU()
+			for b.Loop() {
+				o.RequestDone(info)
+			}
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkServeFile serves a 13-byte file through a directory route, as `httpskit serve`
+// does, beside http.FileServer: with no options, with compression (the client accepts gzip;
+// the file is below MinCompressSize), and with an access log (AccessLogHandler to
+// io.Discard). cpu-ns/op is process CPU per request.
+func BenchmarkServeFile(b *testing.B) {
+	dir := b.TempDir()
+	check(b, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte(helloBody), 0o644))
+	plain := New(Config{})
+	check(b, plain.ServeDirectory("/", dir, DirectoryOptions{Listing: true}))
+	compress := New(Config{})
+	check(b, compress.ServeDirectory("/", dir, DirectoryOptions{Listing: true, Compress: true}))
+	accessLog := AccessLogObserver(slog.New(AccessLogHandler(io.Discard, false)))
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+		log  Observer
+	}{
+		{"nethttp-fileserver", http.FileServer(http.Dir(dir)), nil},
+		{"ours", plain, nil},
+		{"ours-compress", compress, nil},
+		{"ours-compress-log", compress, accessLog},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			r := benchRequest("GET", "/hello.txt")
+			r.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+			w := newBenchWriter()
+			b.ReportAllocs()
+			start := processCPU()
+			for b.Loop() {
+				w.reset()
+				t0 := time.Now()
+				tt.h.ServeHTTP(w, r)
+				if tt.log != nil {
+					tt.log.RequestDone(RequestInfo{Request: r, Start: t0, Duration: time.Since(t0), Status: w.status, Bytes: int64(w.n)})
+				}
+				if w.status != 200 || w.n != len(helloBody) {
+					b.Fatalf("status %d, %d bytes", w.status, w.n)
+				}
+			}
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		})
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,24 +82,75 @@ func (s *Server) Serve(path, contentType, filename string) error {
 	}))
 }
 
-// DirectoryOptions tunes ServeDirectory. The zero value is what Serve uses.
+// DirectoryOptions tunes ServeDirectory and ServeFS. The zero value is what Serve uses.
 type DirectoryOptions struct {
 	// Listing sends an HTML listing, with names escaped, for directories without index.html.
 	// Zero: such directories are 404.
 	Listing bool
 	// ShowHidden serves and lists dotfiles. Zero: dotfiles are 404, except below ".well-known".
 	ShowHidden bool
+	// SPA (single-page application): a GET or HEAD for a path that names no file or
+	// directory, and whose last segment has no extension (no '.'), gets the top
+	// index.html with status 200, so a client-side router gets its deep links; a missing
+	// "/app.js" stays 404. Zero: 404.
+	SPA bool
+	// Compress sends text, JavaScript, JSON, SVG and other compressible files compressed
+	// when the client's Accept-Encoding allows: a precompressed sibling (x.js.br,
+	// x.js.zst, x.js.gz) when there is one, else gzip made on the fly for files from 1 KiB
+	// to 8 MiB (kept in memory, up to 16 MiB per route, until the file changes). Never for a
+	// Range request or an already-compressed type. Responses for
+	// compressible files carry "Vary: Accept-Encoding". See docs/security.md on BREACH
+	// before compressing responses that mix secrets with what a client sends. Zero: files
+	// are sent as they are.
+	Compress bool
+}
+
+func (o DirectoryOptions) fileserve() fileserve.Options {
+	return fileserve.Options{Listing: o.Listing, ShowHidden: o.ShowHidden, SPA: o.SPA, Compress: o.Compress}
 }
 
 // ServeDirectory is Serve for a directory, with options.
+//
+// Every file is sent with an ETag made from its modification time and size (hexadecimal
+// Unix nanoseconds and bytes, "<mtime>-<size>"; a compressed form adds "-gzip", "-br" or
+// "-zstd"), and If-None-Match gets 304 Not Modified beside If-Modified-Since.
 func (s *Server) ServeDirectory(path, dir string, opt DirectoryOptions) error {
 	if path == "" {
 		return routeError("serve", "*", path, errors.New("missing path"))
 	}
-	d, err := fileserve.OpenDir(dir, fileserve.Options{Listing: opt.Listing, ShowHidden: opt.ShowHidden})
+	d, err := fileserve.OpenDir(dir, opt.fileserve())
 	if err != nil {
 		return routeError("serve", "*", path, err)
 	}
+	return s.serveDir(path, d)
+}
+
+// ServeFS is ServeDirectory for the files of fsys, such as an embed.FS:
+//
+//	//go:embed static
+//	var static embed.FS
+//	sub, _ := fs.Sub(static, "static")
+//	s.ServeFS("/", sub, server.DirectoryOptions{Compress: true})
+//
+// The same names are refused as by ServeDirectory; links are followed as fsys follows them
+// (os.DirFS follows links out of its directory: use ServeDirectory for a directory on
+// disk). Files of fsys must be able to seek (embed.FS and os.DirFS files can); one that
+// cannot is 404. A file without a modification time (every embed.FS file) gets no
+// Last-Modified and an ETag from a hash of its content, made on its first request and kept:
+// fsys must not change while it is served.
+func (s *Server) ServeFS(path string, fsys fs.FS, opt DirectoryOptions) error {
+	if path == "" {
+		return routeError("serve", "*", path, errors.New("missing path"))
+	}
+	d, err := fileserve.OpenFS(fsys, opt.fileserve())
+	if err != nil {
+		return routeError("serve", "*", path, err)
+	}
+	return s.serveDir(path, d)
+}
+
+// serveDir routes path, path+"/" and path+"/*" to d.
+func (s *Server) serveDir(path string, d *fileserve.Dir) error {
 	h := HandlerFunc(func(rest string, req *Request, res *Response) error {
 		if res.HeadersSent() {
 			return nil

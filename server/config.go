@@ -2,8 +2,11 @@ package server
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/httpskit/httpskit/storage"
@@ -13,10 +16,13 @@ import (
 const (
 	// DefaultHost is the interface a listener binds when HTTPConfig.Host is empty.
 	DefaultHost = "localhost"
-	// DefaultPort is the port a listener binds when HTTPConfig.Port is zero (the seed's 7080).
+	// DefaultPort is AwesomeServer's default port, 7080: what serve and a config file use when
+	// no port is given. Write it in HTTPConfig.Port to bind 7080; a zero Port means any free
+	// port.
 	DefaultPort = 7080
-	// RandomPort asks the kernel for any free port; Listener.Port reports it once started.
-	RandomPort = -1
+	// RandomPort (0) asks the kernel for any free port; Listener.Port reports it once started.
+	// A negative port means the same.
+	RandomPort = 0
 
 	// DefaultReadHeaderTimeout bounds how long a client may take to send request headers
 	// (slowloris protection).
@@ -49,8 +55,10 @@ type HTTPConfig struct {
 	// (where the system has IPv6 loopback), since browsers and curl try [::1] first whatever
 	// /etc/hosts says.
 	Host string
-	// Port is the TCP port. Zero means DefaultPort (7080); RandomPort (-1) means any free
-	// port, reported by Listener.Port after Start.
+	// Port is the TCP port. Zero (RandomPort), or any negative value, means any free port,
+	// reported by Listener.Port after Start, as AwesomeServer's docs ("for a random port, set
+	// to 0") and Go's ":0" say. Write DefaultPort for AwesomeServer's 7080. (Until 2026-12
+	// zero meant 7080 and -1 any free port: a program that wrote -1 still gets a free port.)
 	Port int
 
 	// SocketPath, when set, makes the listener a Unix domain socket at this path instead of
@@ -120,6 +128,75 @@ type HTTPConfig struct {
 	// Zero means DefaultMaxConnsPerIP (256); negative means no limit. Connections over a
 	// Unix socket have no IP address and count only towards MaxConns.
 	MaxConnsPerIP int
+
+	// HTTP/2 limits of TLS listeners (plain HTTP listeners ignore them). They bound what one
+	// client connection may hold in server memory; FrugalHTTP2 has values for small devices
+	// (what `httpskit serve --frugal` uses). Zero means net/http's default, given for each;
+	// negative is an error. Listener.Original().HTTP2 holds them, as an *http.HTTP2Config.
+	//
+	// HTTP2MaxConcurrentStreams bounds the streams (requests) a client may have open at once
+	// on one connection. Zero means 250.
+	HTTP2MaxConcurrentStreams int
+	// HTTP2MaxReadFrameSize is the largest frame the server accepts, 16 KiB to 16 MiB - 1.
+	// Zero means 1 MiB.
+	HTTP2MaxReadFrameSize int
+	// HTTP2StreamWindow bounds the request body bytes a client may send on one stream ahead
+	// of the handler reading them (the stream's flow-control window). Zero means 1 MiB.
+	HTTP2StreamWindow int
+	// HTTP2ConnWindow bounds the request body bytes a client may send ahead of the handlers
+	// on one connection, all streams together. Zero means 1 MiB.
+	HTTP2ConnWindow int
+
+	// AccessLog receives one line per request, at level Info with the message "request"
+	// (see AccessLogObserver for its attributes). Nil means no access log. Lines go through
+	// the logger's handler on the request's goroutine: give it a buffered writer when it
+	// logs to a file or a terminal.
+	AccessLog *slog.Logger
+	// Observer is told of every finished request of the listener, after the access log
+	// (see Observer). Nil means none.
+	Observer Observer
+}
+
+// FrugalHTTP2 sets the HTTP/2 limits of c for small devices, as `httpskit serve --frugal`
+// does: 32 streams per connection, frames of at most 16 KiB, and 256 KiB of request body
+// ahead of the handlers per stream and per connection.
+func (c *HTTPConfig) FrugalHTTP2() {
+	c.HTTP2MaxConcurrentStreams = 32
+	c.HTTP2MaxReadFrameSize = 16 << 10
+	c.HTTP2StreamWindow = 256 << 10
+	c.HTTP2ConnWindow = 256 << 10
+}
+
+// http2Config checks the HTTP/2 limits and returns them for http.Server.HTTP2 (nil when all
+// are zero).
+func (c HTTPConfig) http2Config() (*http.HTTP2Config, error) {
+	if c.HTTP2MaxConcurrentStreams == 0 && c.HTTP2MaxReadFrameSize == 0 && c.HTTP2StreamWindow == 0 && c.HTTP2ConnWindow == 0 {
+		return nil, nil
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"HTTP2MaxConcurrentStreams", c.HTTP2MaxConcurrentStreams}, {"HTTP2MaxReadFrameSize", c.HTTP2MaxReadFrameSize},
+		{"HTTP2StreamWindow", c.HTTP2StreamWindow}, {"HTTP2ConnWindow", c.HTTP2ConnWindow}} {
+		if v.n < 0 {
+			return nil, fmt.Errorf("server: %s %d is negative (zero means net/http's default)", v.name, v.n)
+		}
+	}
+	if f := c.HTTP2MaxReadFrameSize; f != 0 && (f < 16<<10 || f >= 16<<20) {
+		return nil, fmt.Errorf("server: HTTP2MaxReadFrameSize %d out of range (16384 to 16777215, or 0 for 1 MiB)", f)
+	}
+	if w := c.HTTP2StreamWindow; w != 0 && w < 65535 {
+		return nil, fmt.Errorf("server: HTTP2StreamWindow %d below HTTP/2's initial 65535", w)
+	}
+	if w := c.HTTP2ConnWindow; w != 0 && w < 65535 {
+		return nil, fmt.Errorf("server: HTTP2ConnWindow %d below HTTP/2's initial 65535", w)
+	}
+	return &http.HTTP2Config{
+		MaxConcurrentStreams:          c.HTTP2MaxConcurrentStreams,
+		MaxReadFrameSize:              c.HTTP2MaxReadFrameSize,
+		MaxReceiveBufferPerStream:     c.HTTP2StreamWindow,
+		MaxReceiveBufferPerConnection: c.HTTP2ConnWindow,
+	}, nil
 }
 
 // HTTPSConfig configures a TLS listener (AddHTTPSServer, AddHTTP2Server).
@@ -185,7 +262,8 @@ type limits struct {
 	readHeader, read, write, idle time.Duration
 	maxHeader                     int
 	maxBody                       int64
-	maxConns, maxConnsPerIP       int // zero: no limit
+	maxConns, maxConnsPerIP       int               // zero: no limit
+	http2                         *http.HTTP2Config // nil: net/http's defaults
 }
 
 func pickDuration(v, def time.Duration) time.Duration {
@@ -237,11 +315,8 @@ func (c HTTPConfig) hostPort() (string, int) {
 	if host == "" {
 		host = DefaultHost
 	}
-	switch {
-	case port == 0:
-		port = DefaultPort
-	case port == RandomPort:
-		port = 0
+	if port < 0 {
+		port = RandomPort
 	}
 	return host, port
 }

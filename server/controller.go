@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 )
@@ -15,6 +16,7 @@ import (
 // and is named after an HTTP method, in any of these spellings: Get, GET or HandleGet (so
 // Propfind, PROPFIND or HandlePropfind for PROPFIND). Three names are special:
 //
+//   - HEAD without a Head method is handled by Get (net/http drops the body);
 //   - Any handles methods that have no method of their own;
 //   - Before runs first, and After last, around the chosen method (or Any);
 //   - if Before returns an error or finishes the response, the method is not called.
@@ -93,6 +95,9 @@ type controller struct {
 
 func (c *controller) Handle(path string, req *Request, res *Response) error {
 	fn := c.methods[req.Method()]
+	if fn == nil && req.Method() == http.MethodHead {
+		fn = c.methods[http.MethodGet] // HEAD is answered by Get, as on GET routes
+	}
 	if fn == nil {
 		fn = c.any
 	}

@@ -28,25 +28,28 @@ type exchange struct {
 // Content-Length body through a limited reader; HTTP/2 resets a stream that sends more than
 // it declared). Such a body, already checked against maxBody, needs no MaxBytesReader; every
 // HTTP/2 request has a non-nil Body, so this saves an allocation per HTTP/2 request.
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, maxBody int64, lengthEnforced bool) {
+//
+// ex is the request's fresh exchange; its response writer records the status and the body
+// bytes for an Observer (observe.go).
+func (s *Server) dispatch(ex *exchange, w http.ResponseWriter, r *http.Request, maxBody int64, lengthEnforced bool) {
+	ex.req.r = r
+	ex.res.init(w, r)
 	if mustClose(r) { // chunked or HTTP/1.0: no request may follow on this connection (framing.go)
 		closeAfterResponse(w, r)
 	}
 	if maxBody > 0 {
 		if r.ContentLength > maxBody {
-			writePlain(w, http.StatusRequestEntityTooLarge, "Request body too large.\n")
+			writePlain(&ex.res.w, http.StatusRequestEntityTooLarge, "Request body too large.\n")
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || !lengthEnforced) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 	}
-	s.route(new(exchange), w, r)
+	s.route(ex, r)
 }
 
-func (s *Server) route(ex *exchange, w http.ResponseWriter, r *http.Request) {
-	ex.req.r = r
-	ex.res.init(w, r)
+func (s *Server) route(ex *exchange, r *http.Request) {
 	req, res := &ex.req, &ex.res
 
 	path := r.URL.Path
@@ -57,8 +60,8 @@ func (s *Server) route(ex *exchange, w http.ResponseWriter, r *http.Request) {
 		if res.finished {
 			break
 		}
-		if e.method != "*" && e.method != r.Method {
-			continue
+		if e.method != "*" && e.method != r.Method && (e.method != http.MethodGet || r.Method != http.MethodHead) {
+			continue // a GET route answers HEAD too
 		}
 		rest, params, ok := e.m.Match(path, ex.params[:0])
 		if !ok {
@@ -81,7 +84,7 @@ func (s *Server) route(ex *exchange, w http.ResponseWriter, r *http.Request) {
 	if s.logger.Enabled(r.Context(), slog.LevelDebug) { // spares boxing the arguments
 		s.logger.Debug("no route finished the request", "method", r.Method, "url", r.RequestURI)
 	}
-	writePlain(w, http.StatusNotFound, "Not found "+r.Method+" "+requestURI(r)+".")
+	writePlain(&res.w, http.StatusNotFound, "Not found "+r.Method+" "+requestURI(r)+".")
 }
 
 // call runs one handler, turning a panic into an error. http.ErrAbortHandler passes through.
@@ -116,14 +119,14 @@ func (s *Server) fail(req *Request, res *Response, err error) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(err, ErrBodyTooLarge) || errors.As(err, &mbe):
-		writePlain(res.w.ResponseWriter, http.StatusRequestEntityTooLarge, "Request body too large.\n")
+		writePlain(&res.w, http.StatusRequestEntityTooLarge, "Request body too large.\n")
 	case errors.Is(err, ErrBadRequest):
-		writePlain(res.w.ResponseWriter, http.StatusBadRequest, "Bad request "+r.Method+" "+requestURI(r)+".")
+		writePlain(&res.w, http.StatusBadRequest, "Bad request "+r.Method+" "+requestURI(r)+".")
 	case bodyTimedOut(r, err): // ReadTimeout passed while the body was read (framing.go)
-		closeAfterResponse(res.w.ResponseWriter, r)
-		writePlain(res.w.ResponseWriter, http.StatusRequestTimeout, "Request timeout.\n")
+		closeAfterResponse(&res.w, r)
+		writePlain(&res.w, http.StatusRequestTimeout, "Request timeout.\n")
 	default:
-		writePlain(res.w.ResponseWriter, http.StatusInternalServerError, "Error handling request "+r.Method+" "+requestURI(r)+".")
+		writePlain(&res.w, http.StatusInternalServerError, "Error handling request "+r.Method+" "+requestURI(r)+".")
 	}
 	res.finished = true
 }

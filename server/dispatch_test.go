@@ -69,7 +69,7 @@ func TestFallbacks(t *testing.T) {
 		{"/nope?x=1", "GET", 404, "Not found GET /nope?x=1."},
 		{"/nofinish", "GET", 404, "Not found GET /nofinish."},
 		{"/partial", "POST", 404, "Not found POST /partial."},
-		{"/partial", "HEAD", 404, ""},
+		{"/partial", "HEAD", 200, ""},
 		{"/error", "GET", 500, "Error handling request GET /error."},
 		{"/panic?a=b", "GET", 500, "Error handling request GET /panic?a=b."},
 		{"/partial", "GET", 200, "partial"},
@@ -136,14 +136,29 @@ func TestMalformedPercentEscape(t *testing.T) {
 	}
 }
 
-func TestHeadNotMappedToGet(t *testing.T) {
+// TestHeadAnsweredByGetRoute: a GET route answers HEAD with its headers and no body; a HEAD
+// route added first answers instead; a POST route does not.
+func TestHeadAnsweredByGetRoute(t *testing.T) {
 	s := New(Config{})
-	must(t, s.RouteFunc("GET", "/x", func(_ string, _ *Request, res *Response) error {
-		return res.WriteText(0, "x", nil)
+	must(t, s.RouteFunc("HEAD", "/own", func(_ string, _ *Request, res *Response) error {
+		return res.WriteText(0, "", http.Header{"X-Head": {"own"}})
+	}))
+	must(t, s.RouteFunc("GET", "/x|/own", func(_ string, _ *Request, res *Response) error {
+		return res.WriteText(0, "xyz", http.Header{"X-Get": {"1"}})
+	}))
+	must(t, s.RouteFunc("POST", "/p", func(_ string, _ *Request, res *Response) error {
+		return res.WriteText(0, "p", nil)
 	}))
 	for _, tg := range startTargets(t, s) {
-		if resp, _ := tg.do(t, "HEAD", "/x", nil, nil); resp.StatusCode != 404 {
-			t.Errorf("%s: HEAD on a GET route = %d, want 404", tg.name, resp.StatusCode)
+		if resp, body := tg.do(t, "HEAD", "/x", nil, nil); resp.StatusCode != 200 || body != "" ||
+			resp.Header.Get("X-Get") != "1" || resp.Header.Get("Content-Length") != "3" {
+			t.Errorf("%s: HEAD on a GET route = %d %q %v, want 200, no body, Content-Length 3", tg.name, resp.StatusCode, body, resp.Header)
+		}
+		if resp, _ := tg.do(t, "HEAD", "/own", nil, nil); resp.StatusCode != 200 || resp.Header.Get("X-Head") != "own" {
+			t.Errorf("%s: HEAD with a HEAD route first = %d %v, want its X-Head", tg.name, resp.StatusCode, resp.Header)
+		}
+		if resp, _ := tg.do(t, "HEAD", "/p", nil, nil); resp.StatusCode != 404 {
+			t.Errorf("%s: HEAD on a POST route = %d, want 404", tg.name, resp.StatusCode)
 		}
 	}
 }

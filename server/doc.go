@@ -31,6 +31,18 @@
 // connection closed, so nothing smuggled after its body is read as a request. Serving a
 // directory never reaches outside it. docs/security.md lists every hostile case and its test.
 //
+// # Serving a web site
+//
+// ServeDirectory and ServeFS (any fs.FS, such as an embed.FS) serve files with an ETag and
+// answer If-None-Match and If-Modified-Since with 304; DirectoryOptions adds listings, a
+// single-page-app fallback (SPA) and compression (Compress: gzip on the fly or precompressed
+// .br/.zst/.gz siblings, negotiated from Accept-Encoding). CORS adds a route answering
+// preflights for the routes after it. A GET route also answers HEAD. RouteHandler mounts any
+// http.Handler, such as a ServeMux under a prefix. Per listener, HTTPConfig.AccessLog logs one
+// line per request and HTTPConfig.Observer sees every finished request (RequestInfo: status,
+// bytes, duration), which is where metrics hook in; HTTPConfig's HTTP2 fields bound what one
+// HTTP/2 connection may hold (FrugalHTTP2 for small devices).
+//
 // # Certificate reload and mutual TLS
 //
 // A TLS listener whose certificate and key (or client CA) are file names watches them and puts
@@ -87,13 +99,13 @@
 //	Node server.listen(path)               HTTPConfig{SocketPath, SocketMode}
 //	Node server.listen(handle)             HTTPConfig{NetListener}
 //	server.addHTTP2Server(config)          s.AddHTTP2Server(HTTPSConfig{...})
-//	port 0 (random)                        RandomPort; zero Port means the seed's 7080
+//	port 0 (random), default 7080          Port 0 (RandomPort) is any free port; DefaultPort is 7080
 //	server.removeServer(s) / servers       s.RemoveServer(l) / s.Servers()
 //	server.start() / stop() / running      s.Start(ctx) / s.Stop(ctx) / s.Running()
 //	server.route(method, path, handler)    s.Route / s.RouteFunc / s.RouteRegexp
 //	server.unroute(...) / routes           s.Unroute / s.RemoveAllRoutes / s.Routes()
 //	server.redirect(m, path, to, temp)     s.Redirect(m, path, to, temp)
-//	server.serve(path, [type], file|dir)   s.Serve(path, type, file) / s.ServeDirectory
+//	server.serve(path, [type], file|dir)   s.Serve(path, type, file) / s.ServeDirectory / s.ServeFS
 //	server.push(path, ref, [type], file)   s.Push(path, ref, type, file)
 //	class X extends AbstractController     server.Controller(&X{}) with Get/Post/.../Any/Before/After
 //	request.original / response.original   req.Original() / res.Original()
@@ -110,7 +122,8 @@
 //
 //   - Start binds every listener or none, and returns the error (upstream hangs on a busy port
 //     and leaks the listeners that did start).
-//   - The host setting is honoured; the default port is the documented 7080.
+//   - The host setting is honoured. Port 0 is any free port, as upstream's docs say (its code
+//     bound 7080); write DefaultPort for 7080, which serve and a config file use by default.
 //   - A certificate or key problem is reported by AddHTTPSServer, naming the problem.
 //   - Request bodies are bounded; malformed percent escapes get 400; nothing a request does
 //     can crash the process or leak a stack trace or an absolute path.
@@ -119,4 +132,5 @@
 //     including the parts of an "or" path; regexp routes get the remaining path.
 //   - Serve of a directory serves index.html of sub-folders, relative to that directory.
 //   - Push never turns a page into a 500 when the client refuses pushes.
+//   - A GET route answers HEAD (upstream sends 404 unless a HEAD route exists).
 package server

@@ -116,16 +116,24 @@ func clientFor(pool *x509.CertPool, h2 bool) *http.Client {
 // HTTP/2 listener over HTTP/2. All share the router of s.
 func startTargets(t *testing.T, s *Server) []target {
 	t.Helper()
+	return startTargetsConfig(t, s, HTTPConfig{})
+}
+
+// startTargetsConfig is startTargets with base as every listener's configuration (its Host
+// and Port become 127.0.0.1 and any free port).
+func startTargetsConfig(t *testing.T, s *Server, base HTTPConfig) []target {
+	t.Helper()
 	p := getPKI(t)
-	hl, err := s.AddHTTPServer(HTTPConfig{Host: "127.0.0.1", Port: RandomPort})
+	base.Host, base.Port = "127.0.0.1", RandomPort
+	hl, err := s.AddHTTPServer(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sl, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort}, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
+	sl, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: base, CertPEM: p.certPEM, KeyPEM: p.keyPEM})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2l, err := s.AddHTTP2Server(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1", Port: RandomPort}, Cert: string(p.certPEM), Key: string(p.keyPEM)})
+	h2l, err := s.AddHTTP2Server(HTTPSConfig{HTTPConfig: base, Cert: string(p.certPEM), Key: string(p.keyPEM)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +44,7 @@ type Listener struct {
 	files  *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
 	acme   *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
 	hsts   bool              // send Strict-Transport-Security (ACME listeners)
+	obs    Observer          // nil: no access log and no observer (observe.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -50,7 +53,9 @@ type Listener struct {
 	bound   int          // bound port while running (0 for a Unix socket)
 	closed  bool         // given has been closed: it cannot serve again
 	serving chan struct{}
-	conns   connTracking // connection limits (connlimit.go)
+	// nextProto is hs.TLSNextProto as it was before hs served (newHTTPServer).
+	nextProto map[string]func(*http.Server, *tls.Conn, http.Handler)
+	conns     connTracking // connection limits (connlimit.go)
 }
 
 // Kind returns "HTTP", "HTTPS" or "HTTP/2".
@@ -60,9 +65,9 @@ func (l *Listener) Kind() string { return l.kind }
 // TCP, the IP address it is bound to ("0.0.0.0" or "::" for every interface).
 func (l *Listener) Host() string { return l.host }
 
-// Port returns the bound port while running, otherwise the configured port (0 for
-// RandomPort before the first start). It is 0 for a Unix socket, and the port of the
-// caller's NetListener when it is a TCP one.
+// Port returns the bound port while running, otherwise the configured port (0 for any free
+// port before the first start). It is 0 for a Unix socket, and the port of the caller's
+// NetListener when it is a TCP one.
 func (l *Listener) Port() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -129,8 +134,8 @@ func (l *Listener) Running() bool {
 }
 
 // Original returns the net/http server behind the listener. Fields may be changed before
-// Start (for example ConnState or ErrorLog); they are carried over to the fresh http.Server
-// that a restart after Stop needs. While the listener runs with a MaxConns limit, ConnState
+// Start (for example ConnState, ErrorLog or TLSNextProto); every exported field is carried
+// over to the fresh http.Server that a restart after Stop needs. While the listener runs with a MaxConns limit, ConnState
 // holds the listener's own hook, which tracks idle connections and then calls the one set
 // before Start.
 func (l *Listener) Original() *http.Server {
@@ -152,8 +157,8 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 		return nil, errors.New("server: SocketPath and NetListener are both set: give one")
 	case cfg.SocketMode&^fs.ModePerm != 0:
 		return nil, fmt.Errorf("server: SocketMode %v has more than permission bits", cfg.SocketMode)
-	case cfg.Port < RandomPort || cfg.Port > 65535:
-		return nil, fmt.Errorf("server: port %d out of range (0 for %d, RandomPort for any free port, or 1-65535)", cfg.Port, DefaultPort)
+	case cfg.Port > 65535:
+		return nil, fmt.Errorf("server: port %d out of range (0 for any free port, or 1-65535)", cfg.Port)
 	}
 	host, port := cfg.hostPort()
 	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg,
@@ -163,12 +168,31 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 			l.host, l.port = tcp.IP.String(), tcp.Port
 		}
 	}
+	h2, err := cfg.http2Config()
+	if err != nil {
+		return nil, err
+	}
+	if tlsCfg != nil {
+		l.lim.http2 = h2
+	}
+	l.obs = cfg.observer()
 	l.hs = l.newHTTPServer(nil)
 	return l, nil
 }
 
-// newHTTPServer makes the net/http server, copying user-set fields from prev when given.
+// newHTTPServer makes the net/http server of one run of l. The first run's comes from l's
+// settings. A restart's is a copy of prev, the server of the run before: every exported field
+// is copied by reflection, so each one set through Original carries over, including fields a
+// later Go adds. The one field net/http fills in itself while serving, TLSNextProto (it adds
+// its "h2" handler, bound to the old server), is instead taken as it was before that run
+// served (l.nextProto).
 func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
+	if prev != nil {
+		hs := new(http.Server)
+		copyExported(hs, prev)
+		hs.TLSNextProto = maps.Clone(l.nextProto)
+		return hs
+	}
 	hs := &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		TLSConfig:         l.tlsCfg,
@@ -178,28 +202,57 @@ func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 		IdleTimeout:       l.lim.idle,
 		MaxHeaderBytes:    l.lim.maxHeader,
 		ErrorLog:          l.srv.errorLog,
+		HTTP2:             l.lim.http2,
 	}
 	hs.Protocols = new(http.Protocols)
 	hs.Protocols.SetHTTP1(true)
 	if l.tlsCfg != nil {
 		hs.Protocols.SetHTTP2(true)
 	}
-	if prev != nil {
-		hs.Handler = prev.Handler
-		hs.ReadHeaderTimeout = prev.ReadHeaderTimeout
-		hs.ReadTimeout = prev.ReadTimeout
-		hs.WriteTimeout = prev.WriteTimeout
-		hs.IdleTimeout = prev.IdleTimeout
-		hs.MaxHeaderBytes = prev.MaxHeaderBytes
-		hs.ErrorLog = prev.ErrorLog
-		hs.ConnState = prev.ConnState
-		hs.ConnContext = prev.ConnContext
-		hs.BaseContext = prev.BaseContext
-		hs.HTTP2 = prev.HTTP2
-		hs.Protocols = prev.Protocols
-		hs.DisableGeneralOptionsHandler = prev.DisableGeneralOptionsHandler
-	}
 	return hs
+}
+
+// copyExported sets every exported field of dst to the value in src. http.Server's
+// unexported fields (its locks and connection tracking) belong to the run that used src.
+func copyExported(dst, src *http.Server) {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range s.NumField() {
+		if s.Type().Field(i).IsExported() {
+			d.Field(i).Set(s.Field(i))
+		}
+	}
+}
+
+// checkServe returns the error net/http's Serve would return at once for hs (or, when hs
+// already served, for the copy a restart makes of it) instead of serving, so that Start can
+// refuse before anything listens: HTTP/2 on TLS needs one of the
+// two ECDHE AES-128-GCM suites when CipherSuites is set and TLS 1.2 is allowed.
+func (l *Listener) checkServe(hs *http.Server) error {
+	tc := hs.TLSConfig
+	if tc == nil || tc.CipherSuites == nil || tc.MinVersion >= tls.VersionTLS13 {
+		return nil
+	}
+	next := hs.TLSNextProto
+	if l.used { // hs served: its TLSNextProto holds net/http's own h2; a restart starts from l.nextProto
+		next = l.nextProto
+	}
+	if _, custom := next["h2"]; custom {
+		return nil
+	}
+	if p := hs.Protocols; p != nil && !p.HTTP2() {
+		return nil
+	}
+	if hs.Protocols == nil && next != nil { // net/http's historic "HTTP/2 off"
+		return nil
+	}
+	for _, cs := range tc.CipherSuites {
+		if cs == tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 || cs == tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 {
+			return nil
+		}
+	}
+	return fmt.Errorf("server: %s listener on %s cannot serve HTTP/2: TLSConfig.CipherSuites has neither "+
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 nor TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, which HTTP/2 requires "+
+		"(add one, or turn HTTP/2 off with Original().Protocols)", l.kind, net.JoinHostPort(l.host, strconv.Itoa(l.port)))
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +262,14 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if l.hsts {
 		w.Header()["Strict-Transport-Security"] = hstsValue
 	}
-	l.srv.dispatch(w, r, l.lim.maxBody, true)
+	ex := new(exchange)
+	if l.obs == nil {
+		l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
+		return
+	}
+	start := time.Now()
+	defer l.observe(ex, r, start) // observe.go
+	l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
 }
 
 // bind opens the socket. It does not serve yet.
@@ -218,6 +278,9 @@ func (l *Listener) bind(ctx context.Context) error {
 	defer l.mu.Unlock()
 	if l.ln != nil {
 		return nil
+	}
+	if err := l.checkServe(l.hs); err != nil {
+		return err
 	}
 	var (
 		ln  net.Listener
@@ -274,6 +337,7 @@ func (l *Listener) serve() {
 	}
 	l.used = true
 	hs := l.hs
+	l.nextProto = maps.Clone(hs.TLSNextProto) // before net/http adds its own (newHTTPServer)
 	ln := l.limitConns(hs, l.ln)
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
@@ -291,7 +355,13 @@ func (l *Listener) serve() {
 			defer runACME(l.acme)() // the same
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			l.srv.logger.Error("listener stopped", "kind", l.kind, "err", err)
+			// Serve closed the socket: the listener no longer runs.
+			l.srv.logger.Error("listener failed", "kind", l.kind, "addr", ln.Addr().String(), "err", err)
+			l.mu.Lock()
+			if l.serving == done {
+				l.ln, l.serving = nil, nil
+			}
+			l.mu.Unlock()
 		}
 	}()
 }

@@ -342,6 +342,7 @@ type trackingWriter struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	written     int64 // body bytes passed to the net/http writer (RequestInfo.Bytes)
 }
 
 // WriteHeader records and sends the status; later calls are ignored.
@@ -359,14 +360,18 @@ func (t *trackingWriter) WriteHeader(status int) {
 // Write sends body bytes, and status 200 first if none was sent.
 func (t *trackingWriter) Write(p []byte) (int, error) {
 	t.wroteHeader = true
-	return t.ResponseWriter.Write(p)
+	n, err := t.ResponseWriter.Write(p)
+	t.written += int64(n)
+	return n, err
 }
 
 // WriteString is Write for a string, without copying it when the net/http writer has
 // WriteString too (its HTTP/1.1 and HTTP/2 writers do).
 func (t *trackingWriter) WriteString(s string) (int, error) {
 	t.wroteHeader = true
-	return io.WriteString(t.ResponseWriter, s)
+	n, err := io.WriteString(t.ResponseWriter, s)
+	t.written += int64(n)
+	return n, err
 }
 
 // Flush sends buffered data to the client if the connection supports it.

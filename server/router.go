@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -55,8 +56,9 @@ func (e *routeEntry) String() string {
 }
 
 // Route adds a route. method is an HTTP method token ("GET", "post": case-insensitive) or
-// "*" for any method; HEAD is not mapped to GET. path uses AwesomeServer's grammar, tried in
-// this order:
+// "*" for any method. A GET route answers HEAD requests too (net/http sends the headers and
+// drops the body); a HEAD route added before it answers them first. path uses
+// AwesomeServer's grammar, tried in this order:
 //
 //	"/a|/b/*"  or:         each part is a pattern of its own; the first part that matches wins
 //	"*"        any:        every path; the handler gets the whole path
@@ -91,6 +93,36 @@ func (s *Server) RouteFunc(method, path string, fn HandlerFunc) error {
 		return routeError("route", method, path, errors.New("missing handler"))
 	}
 	return s.Route(method, path, fn)
+}
+
+// RouteHandler adds a route, as Route does, whose handler is an http.Handler: any net/http
+// handler, middleware chain or ServeMux. It gets the request with its whole path and
+// always finishes the response (a handler that writes nothing sends 200 with no body), so
+// routes after it do not run for requests it matches. To mount a ServeMux below a prefix:
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /users/{id}", getUser)
+//	s.RouteHandler("*", "/api/*", http.StripPrefix("/api", mux))
+//
+// Request bodies are capped by MaxBodyBytes as for every route. A panic in h is a 500, as in
+// any handler.
+func (s *Server) RouteHandler(method, path string, h http.Handler) error {
+	if h == nil {
+		return routeError("route", method, path, errors.New("missing handler"))
+	}
+	return s.Route(method, path, httpHandler{h})
+}
+
+// httpHandler runs an http.Handler as a route.
+type httpHandler struct{ h http.Handler }
+
+func (hh httpHandler) Handle(_ string, req *Request, res *Response) error {
+	if res.finished {
+		return nil
+	}
+	hh.h.ServeHTTP(&res.w, req.r)
+	res.finished = true
+	return nil
 }
 
 // RouteRegexp adds a route whose path is a regular expression. The handler gets the path with

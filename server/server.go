@@ -237,7 +237,7 @@ func (s *Server) Running() bool {
 // ServeHTTP routes one request, so that the Server can be mounted in any net/http server or
 // mux. Request bodies are capped by Config.MaxBodyBytes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.dispatch(w, r, s.maxBody, false)
+	s.dispatch(new(exchange), w, r, s.maxBody, false)
 }
 
 // String describes the server for logs.

@@ -208,7 +208,7 @@ func TestWireController(t *testing.T) {
 		{"Before failing skips the method", "GET", "/ctl/x", "", http.Header{"X-Fail": {"1"}}, 500, "Error handling request GET /ctl/x.", 0, 0},
 		{"Get only: GET", "GET", "/only", "", nil, 200, "only get", 0, 1},
 		{"Get only: POST falls through", "POST", "/only", "x", nil, 404, "Not found POST /only.", 0, 0},
-		{"Get only: HEAD is not GET", "HEAD", "/only", "", nil, 404, "", 0, 0},
+		{"Get only: HEAD is answered by Get", "HEAD", "/only", "", nil, 200, "", 0, 1},
 		{"spelled GET", "GET", "/spell", "", nil, 200, "GET", 0, 0},
 		{"spelled HandlePost", "POST", "/spell", "", nil, 200, "HandlePost", 0, 0},
 		{"spelled: PUT falls through", "PUT", "/spell", "", nil, 404, "Not found PUT /spell.", 0, 0},
@@ -1602,10 +1602,11 @@ func TestWireDefaults(t *testing.T) {
 		l    *Listener
 		kind string
 		url  string
-	}{{hl, "HTTP", "http://localhost:7080"}, {sl, "HTTPS", "https://localhost:7080"}, {h2l, "HTTP/2", "https://localhost:7080"}} {
+	}{{hl, "HTTP", "http://localhost:0"}, {sl, "HTTPS", "https://localhost:0"}, {h2l, "HTTP/2", "https://localhost:0"}} {
 		l := tt.l
-		if l.Kind() != tt.kind || l.Host() != "localhost" || l.Port() != 7080 || l.Running() || l.URL() != tt.url {
-			t.Errorf("%s defaults: Kind %q Host %q Port %d Running %v URL %q; want %q localhost 7080 false %q",
+		// A zero Port is any free port, reported as 0 until Start binds one.
+		if l.Kind() != tt.kind || l.Host() != "localhost" || l.Port() != 0 || l.Running() || l.URL() != tt.url {
+			t.Errorf("%s defaults: Kind %q Host %q Port %d Running %v URL %q; want %q localhost 0 false %q",
 				tt.kind, l.Kind(), l.Host(), l.Port(), l.Running(), l.URL(), tt.kind, tt.url)
 		}
 		o := l.Original()
@@ -1623,16 +1624,22 @@ func TestWireDefaults(t *testing.T) {
 		t.Errorf("HTTP listener TLSConfig() = %+v, want nil", tc)
 	}
 
-	// RandomPort reports 0 before Start; negative limits mean none.
-	l, err := s.AddHTTPServer(HTTPConfig{Port: RandomPort, ReadTimeout: -1, WriteTimeout: -1, ReadHeaderTimeout: 3 * time.Second})
+	// A negative port is any free port too, reported as 0 before Start; negative limits mean none.
+	l, err := s.AddHTTPServer(HTTPConfig{Port: -1, ReadTimeout: -1, WriteTimeout: -1, ReadHeaderTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o := l.Original(); l.Port() != 0 || o.ReadTimeout != 0 || o.WriteTimeout != 0 || o.ReadHeaderTimeout != 3*time.Second {
-		t.Errorf("RandomPort listener: Port %d, ReadTimeout %v, WriteTimeout %v, ReadHeaderTimeout %v; want 0, 0, 0, 3s",
+		t.Errorf("Port -1 listener: Port %d, ReadTimeout %v, WriteTimeout %v, ReadHeaderTimeout %v; want 0, 0, 0, 3s",
 			l.Port(), o.ReadTimeout, o.WriteTimeout, o.ReadHeaderTimeout)
 	}
-	for _, port := range []int{-2, 65536} {
+	// DefaultPort is written out to get 7080.
+	if l, err := s.AddHTTPServer(HTTPConfig{Port: DefaultPort}); err != nil {
+		t.Errorf("AddHTTPServer(Port DefaultPort): %v", err)
+	} else if l.Port() != 7080 || l.URL() != "http://localhost:7080" {
+		t.Errorf("AddHTTPServer(Port DefaultPort): Port %d URL %q; want 7080 http://localhost:7080", l.Port(), l.URL())
+	}
+	for _, port := range []int{65536, 1 << 20} {
 		if l, err := s.AddHTTPServer(HTTPConfig{Port: port}); err == nil || l != nil {
 			t.Errorf("AddHTTPServer(Port %d) = %v, %v; want an error", port, l, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -101,32 +100,19 @@ func (f frugalFlag) memory() https.Memory {
 // between collections instead of twice, for some more CPU spent collecting.
 const frugalGOGC = 50
 
-// frugalServer puts frugal mode on the listeners of s, before s starts: HTTP/2 limits
-// (see frugalHTTP2) on each TLS listener; and, when frugal mode was asked for (not only
-// implied by a memory limit, which already drives the collector), GOGC=50 unless GOGC is
-// set.
-func frugalServer(s *server.Server, f frugalFlag) {
-	if !f.active() {
-		return
-	}
-	for _, l := range s.Servers() {
-		if l.TLSConfig() != nil {
-			l.Original().HTTP2 = frugalHTTP2()
-		}
-	}
-	if f.set && os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(frugalGOGC)
+// frugalLimits puts frugal mode's HTTP/2 limits (server.HTTPConfig.FrugalHTTP2) on hc, a
+// listener's configuration, when frugal mode is active.
+func frugalLimits(hc *server.HTTPConfig, f frugalFlag) {
+	if f.active() {
+		hc.FrugalHTTP2()
 	}
 }
 
-// frugalHTTP2 is the HTTP/2 configuration of a frugal server: what a client may send
-// ahead of the handler is bounded per connection, not only per stream.
-func frugalHTTP2() *http.HTTP2Config {
-	return &http.HTTP2Config{
-		MaxConcurrentStreams:          32,
-		MaxReadFrameSize:              16 << 10,
-		MaxReceiveBufferPerConnection: https.FrugalWindow,
-		MaxReceiveBufferPerStream:     https.FrugalWindow,
+// frugalGC sets GOGC=50 when frugal mode was asked for (not only implied by a memory limit,
+// which already drives the collector) and GOGC is not set.
+func frugalGC(f frugalFlag) {
+	if f.active() && f.set && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(frugalGOGC)
 	}
 }
 

@@ -17,11 +17,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/net/http2"
 
 	"github.com/httpskit/httpskit/https"
+	"github.com/httpskit/httpskit/internal/testenv"
 )
 
 // withMemoryLimit sets the process's memory limit for the test (math.MaxInt64: none), as
@@ -187,33 +187,9 @@ func h2ServerSettings(t *testing.T, rawURL, caFile string) (map[http2.SettingID]
 	if p := c.ConnectionState().NegotiatedProtocol; p != "h2" {
 		t.Fatalf("ALPN %q, want h2", p)
 	}
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
+	settings, window, err := testenv.H2Settings(c)
+	if err != nil {
 		t.Fatal(err)
-	}
-	fr := http2.NewFramer(c, c)
-	if err := fr.WriteSettings(); err != nil {
-		t.Fatal(err)
-	}
-	settings := map[http2.SettingID]uint32{}
-	window := uint32(65535)
-	for gotSettings, gotWindow := false, false; !gotSettings || !gotWindow; {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			t.Fatalf("reading the server's opening frames: %v", err)
-		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				f.ForeachSetting(func(s http2.Setting) error { settings[s.ID] = s.Val; return nil })
-				gotSettings = true
-			}
-		case *http2.WindowUpdateFrame:
-			if f.StreamID == 0 {
-				window += f.Increment
-				gotWindow = true
-			}
-		}
 	}
 	return settings, window
 }

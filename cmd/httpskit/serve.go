@@ -33,6 +33,9 @@ type serveFlags struct {
 	host, cert, key, clientCA, config, caRoot string
 	port, httpPort                            int
 	listing, hidden, verbose                  bool
+	quiet, compress, spa                      bool   // --quiet, --compress, --spa
+	logFormat, cors                           string // --log-format, --cors
+	accessLog                                 *slog.Logger
 	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
 	grace                                     time.Duration // --grace
 	debugAddr                                 string        // --debug-addr
@@ -41,6 +44,7 @@ type serveFlags struct {
 	metricsPublic                             bool          // --metrics-public
 	names                                     nameList      // --name (lan.go)
 	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
+	frugal                                    frugalFlag    // --frugal, HTTPSKIT_FRUGAL (frugal.go)
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -62,15 +66,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.maxConns, "max-conns", 0, fmt.Sprintf("most connections open at once per listener; past it the longest idle one is closed (0: %d; -1: no limit)", server.DefaultMaxConns))
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 0, fmt.Sprintf("most connections open at once from one client IP address; raise it behind a proxy or NAT (0: %d; -1: no limit)", server.DefaultMaxConnsPerIP))
 	fs.BoolVar(&f.verbose, "v", false, "log requests errors and listener events to stderr")
+	fs.BoolVar(&f.quiet, "quiet", false, "no access log (by default one line per request goes to stderr)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "format of the access log and -v lines: text or json")
+	fs.BoolVar(&f.compress, "compress", true, "send text, JavaScript, JSON and SVG files gzipped, or their precompressed .br/.zst/.gz siblings, to clients that accept it")
+	fs.StringVar(&f.cors, "cors", "", "allow cross-origin requests from these origins (comma-separated, such as https://app.example.com), or * for any")
+	fs.BoolVar(&f.spa, "spa", false, "single-page app: a path with no file and no extension gets the top index.html")
 	fs.DurationVar(&f.grace, "grace", stopGrace, "on Ctrl-C or SIGTERM, stop accepting and let requests in flight finish for this long, then close their connections")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve expvar (/debug/vars, ?gc=1) and pprof (/debug/pprof/) over plain HTTP on this loopback HOST:PORT (off by default)")
 	f.listen.register(fs)
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) over plain HTTP on this loopback HOST:PORT (off by default)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	f.acme.register(fs)
-	var frugal frugalFlag // --frugal, HTTPSKIT_FRUGAL (frugal.go)
-	fs.Var(&frugal, "frugal", frugalUsage)
-	if err := frugal.fromEnv(); err != nil {
+	fs.Var(&f.frugal, "frugal", frugalUsage)
+	if err := f.frugal.fromEnv(); err != nil {
 		return err
 	}
 	dirs, err := parseInterleaved(fs, args)
@@ -89,6 +97,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.grace < 0 {
 		return usagef("--grace must not be negative")
 	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return usagef("--log-format %q: want text or json", f.logFormat)
+	}
 	if f.debugAddr != "" {
 		if _, err := checkDebugAddr(f.debugAddr); err != nil {
 			return err
@@ -104,7 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "pfx", "passphrase-file", "listen", "socket-mode")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa", "pfx", "passphrase-file", "listen", "socket-mode")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 	if err := f.listen.check(fs, f.cert); err != nil {
@@ -117,7 +128,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	var cfg server.Config
 	if f.verbose {
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+		cfg.Logger = newLogger(stderr, f.logFormat)
+	}
+	if !f.quiet {
+		w := newBatchWriter(stderr)
+		defer w.Close()
+		f.accessLog = newAccessLogger(w, f.logFormat)
 	}
 	s := server.New(cfg)
 	if cfg.Logger != nil {
@@ -130,7 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	what := f.config
 	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
-		plain, err = configureFromFile(s, f.config, dev)
+		plain, err = configureFromFile(s, f.config, dev, f.tune)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
@@ -155,7 +171,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer dbg.Close()
 	}
-	frugalServer(s, frugal)
+	frugalGC(f.frugal)
 	defer memReport(stderr, "serve")
 	if err := s.Start(ctx); err != nil {
 		return err
@@ -213,13 +229,10 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	if !fi.IsDir() {
 		return fmt.Errorf("serve: %s is not a directory", dir)
 	}
-	port := f.port
-	if port == 0 {
-		port = server.RandomPort
-	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
+	f.tune(&limits)
 	hc := server.HTTPSConfig{HTTPConfig: limits}
-	hc.Port = port
+	hc.Port = f.port // 0: any free port, as in the library
 	pfx := f.listen.apply(&hc)
 	switch {
 	case f.acme.domain != "":
@@ -238,11 +251,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 		return err
 	}
 	if inherited := f.listen.httpListener(); inherited != nil || f.httpPort >= 0 {
-		hp := f.httpPort
-		if hp == 0 {
-			hp = server.RandomPort
-		}
-		limits.Port, limits.NetListener = hp, inherited
+		limits.Port, limits.NetListener = f.httpPort, inherited // 0: any free port
 		if _, err := s.AddHTTPServer(limits); err != nil {
 			return err
 		}
@@ -251,7 +260,12 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 			return err
 		}
 	}
-	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden})
+	if f.cors != "" {
+		if err := s.CORS("*", server.CORSOptions{Origins: strings.Split(f.cors, ",")}); err != nil {
+			return usagef("--cors: %v", err)
+		}
+	}
+	return s.ServeDirectory("/", dir, server.DirectoryOptions{Listing: f.listing, ShowHidden: f.hidden, SPA: f.spa, Compress: f.compress})
 }
 
 // httpsRedirect is a route that sends a request that arrived over plain HTTP to the same path
@@ -295,7 +309,15 @@ func arrivedOn(r *http.Request, ls []*server.Listener) bool {
 	return false
 }
 
-func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*server.Listener]string, err error) {
+// tune sets what the flags say of every listener: frugal HTTP/2 limits and the access log.
+func (f serveFlags) tune(hc *server.HTTPConfig) {
+	frugalLimits(hc, f.frugal)
+	hc.AccessLog = f.accessLog
+}
+
+// configureFromFile adds the listeners and routes of the config file name; tune sets what
+// the command line says of every listener.
+func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig)) (plain map[*server.Listener]string, err error) {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return nil, err
@@ -312,6 +334,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
 			SocketPath: l.SocketPath, SocketMode: fs.FileMode(l.SocketMode),
 		}
+		tune(&hc)
 		if l.Kind == "http" {
 			hl, err := s.AddHTTPServer(hc)
 			if err != nil {
@@ -374,7 +397,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert) (plain map[*
 		default:
 			var fi os.FileInfo
 			if fi, err = os.Stat(r.Serve); err == nil && fi.IsDir() {
-				err = s.ServeDirectory(r.Path, r.Serve, server.DirectoryOptions{Listing: r.Listing})
+				err = s.ServeDirectory(r.Path, r.Serve, server.DirectoryOptions{Listing: r.Listing, Compress: r.Compress, SPA: r.SPA})
 			} else {
 				err = s.Serve(r.Path, r.ContentType, r.Serve)
 			}

@@ -55,9 +55,9 @@ func (w *lineWriter) String() string {
 
 // servedSite is a running `httpskit serve` in this process.
 type servedSite struct {
-	url, caFile string
-	stdout      *lineWriter
-	stop        func() error
+	url, caFile    string
+	stdout, stderr *lineWriter
+	stop           func() error
 }
 
 // startServe runs `httpskit serve args...` until the test ends, and waits until it has
@@ -68,7 +68,7 @@ func startServe(t *testing.T, args ...string) *servedSite {
 	out, errOut := newLineWriter(), newLineWriter()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"serve"}, args...), out, errOut) }()
-	site := &servedSite{stdout: out}
+	site := &servedSite{stdout: out, stderr: errOut}
 	var once sync.Once
 	var stopErr error
 	site.stop = func() error {

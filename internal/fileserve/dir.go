@@ -3,11 +3,13 @@ package fileserve
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"strings"
+	"sync"
 )
 
 // ErrNotDir is returned by [OpenDir] when the name is not a directory.
@@ -23,6 +25,16 @@ type Options struct {
 	// segment starting with '.', except ".well-known", is 404 and such
 	// entries are left out of listings.
 	ShowHidden bool
+	// SPA (single-page application) answers a GET or HEAD for a path that
+	// names nothing, and whose last segment has no extension (no '.'), with
+	// the top directory's index.html and status 200, so that a client-side
+	// router gets its deep links. A missing "/app.js" stays 404. Zero: 404.
+	SPA bool
+	// Compress sends compressible files (see compress.go) compressed when
+	// the client accepts it: a precompressed sibling (name.br, name.zst,
+	// name.gz) when present, else gzip made on the fly. Zero: files are
+	// sent as they are.
+	Compress bool
 }
 
 // Dir serves the files below one directory and never anything outside it.
@@ -33,8 +45,11 @@ type Options struct {
 // A Dir is safe for concurrent use. The zero Dir serves nothing (every
 // request is 404); use [OpenDir].
 type Dir struct {
-	root *os.Root
-	opt  Options
+	root     fileTree
+	opt      Options
+	etags    sync.Map // name → ETag, for files without a modification time (etag.go)
+	gz       gzipCache
+	siblings siblingCache
 }
 
 // OpenDir opens the directory dir for serving. dir is resolved once: if it
@@ -55,7 +70,21 @@ func OpenDir(dir string, opt Options) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fileserve: %w", err)
 	}
-	return &Dir{root: root, opt: opt}, nil
+	return &Dir{root: rootTree{root}, opt: opt}, nil
+}
+
+// OpenFS serves the files of fsys, such as an [embed.FS], as OpenDir serves a
+// directory: the same name checks, and nothing outside fsys. Links are
+// followed as fsys follows them (os.DirFS follows links out of its directory:
+// use OpenDir for a directory on disk). A file of fsys that cannot seek is 404.
+// Files without a modification time (embed.FS has none) get no Last-Modified
+// and an ETag from a hash of their content, made once: such an fsys must not
+// change while it is served. Close does nothing to fsys.
+func OpenFS(fsys fs.FS, opt Options) (*Dir, error) {
+	if fsys == nil {
+		return nil, errors.New("fileserve: nil fs.FS")
+	}
+	return &Dir{root: fsTree{fsys}, opt: opt}, nil
 }
 
 // Close releases the directory. Requests served after Close are 404.
@@ -98,6 +127,7 @@ func (d *Dir) Serve(w http.ResponseWriter, r *http.Request, sub string) bool {
 	}
 	info, err := d.root.Stat(name)
 	switch {
+	case err != nil && d.opt.SPA && path.Ext(name) == "" && d.serveIndex(w, r, "."):
 	case err != nil:
 		notFound(w, r)
 	case info.IsDir():
@@ -137,7 +167,8 @@ func (d *Dir) hidden(name string) bool {
 	return !d.opt.ShowHidden && strings.HasPrefix(name, ".") && name != ".well-known"
 }
 
-// serveFile sends the regular file name.
+// serveFile sends the regular file name, compressed when Options.Compress
+// and the client allow it, with its ETag.
 func (d *Dir) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 	f, err := d.root.Open(name)
 	if err != nil {
@@ -150,7 +181,28 @@ func (d *Dir) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 		notFound(w, r)
 		return
 	}
-	serveContent(w, r, f, info.ModTime(), ContentType(name))
+	ctype := ContentType(name)
+	etag, ok := d.etagValue(name, info, f)
+	if !ok {
+		notFound(w, r)
+		return
+	}
+	if d.opt.Compress && d.sendCompressed(w, r, name, info, f, ctype, etag[0]) {
+		return
+	}
+	w.Header()["Etag"] = etag
+	serveContent(w, r, f, info.ModTime(), ctype)
+}
+
+// serveIndex sends the index.html of the directory name and reports
+// whether there was one.
+func (d *Dir) serveIndex(w http.ResponseWriter, r *http.Request, name string) bool {
+	index := path.Join(name, "index.html")
+	if info, err := d.root.Stat(index); err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	d.serveFile(w, r, index)
+	return true
 }
 
 // serveDir answers for the directory name.
@@ -159,9 +211,7 @@ func (d *Dir) serveDir(w http.ResponseWriter, r *http.Request, name string) {
 		redirectSlash(w, r)
 		return
 	}
-	index := path.Join(name, "index.html")
-	if info, err := d.root.Stat(index); err == nil && info.Mode().IsRegular() {
-		d.serveFile(w, r, index)
+	if d.serveIndex(w, r, name) {
 		return
 	}
 	if !d.opt.Listing {

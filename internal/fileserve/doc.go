@@ -6,7 +6,10 @@
 // operating system layer, on top of Dir's own checks of the path. Every
 // failure is the same 404 "Not found.\n": no absolute path, no requested
 // name, no stack. Files go through http.ServeContent, which brings Range,
-// conditional requests, HEAD and Content-Length.
+// conditional requests, HEAD and Content-Length, with an ETag (etag.go). [OpenFS]
+// serves an fs.FS (an embed.FS) the same way. Options add listings, a
+// single-page-app fallback and compression (compress.go: gzip on the fly or
+// precompressed siblings, negotiated from Accept-Encoding).
 //
 //	d, err := fileserve.OpenDir("public", fileserve.Options{Listing: true})
 //	if err != nil { ... }

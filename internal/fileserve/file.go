@@ -28,7 +28,8 @@ func ServeFile(w http.ResponseWriter, r *http.Request, filename, contentType str
 // unlike [Dir.Serve] it may be absolute, contain "..", or name a dotfile.
 //
 // contentType "" means [ContentType](filename). With status 200 the file is
-// sent with http.ServeContent (Range, If-Modified-Since, Content-Length);
+// sent with http.ServeContent (Range, If-Modified-Since, If-None-Match with
+// its ETag, Content-Length; see etag.go);
 // with another status it is sent whole, with Content-Length. Both add
 // X-Content-Type-Options: nosniff.
 func Send(w http.ResponseWriter, r *http.Request, filename, contentType string, status int) {
@@ -56,6 +57,7 @@ func Send(w http.ResponseWriter, r *http.Request, filename, contentType string, 
 		contentType = ContentType(filename)
 	}
 	if status == http.StatusOK {
+		w.Header()["Etag"] = statETagValue(info)
 		serveContent(w, r, f, info.ModTime(), contentType)
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 )
@@ -30,17 +29,39 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveContent sends the open regular file f through http.ServeContent,
-// which handles HEAD, Range, conditional requests and Content-Length.
-func serveContent(w http.ResponseWriter, r *http.Request, f *os.File, modTime time.Time, contentType string) {
+// which handles HEAD, Range, conditional requests (with the ETag set in w's
+// header, if any) and Content-Length.
+func serveContent(w http.ResponseWriter, r *http.Request, f io.ReadSeeker, modTime time.Time, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = typeValue(contentType)
+	h["X-Content-Type-Options"] = nosniff
 	http.ServeContent(w, r, "", modTime, quietFile{f})
+}
+
+// nosniff is the X-Content-Type-Options value, shared by every response: net/http and
+// the router only read header values, never change them in place.
+var nosniff = []string{"nosniff"}
+
+// typeValues are the header values of the built-in types, shared as nosniff is.
+var typeValues = func() map[string][]string {
+	m := map[string][]string{"application/octet-stream": {"application/octet-stream"}}
+	for _, t := range builtinTypes {
+		m[t] = []string{t}
+	}
+	return m
+}()
+
+// typeValue is the Content-Type header value for t.
+func typeValue(t string) []string {
+	if v, ok := typeValues[t]; ok {
+		return v
+	}
+	return []string{t}
 }
 
 // quietFile hides f's errors, which name its absolute path, from
 // http.ServeContent, which may send a Seek error's text to the client.
-type quietFile struct{ f *os.File }
+type quietFile struct{ f io.ReadSeeker }
 
 var (
 	errRead = errors.New("fileserve: read failed")

@@ -21,7 +21,7 @@ func (l *Listener) socket() error {
 	switch {
 	case l.SocketPath == "" && l.SocketMode != 0:
 		return errors.New("\"socketMode\" goes with \"socketPath\" or \"listen\": \"unix:PATH\"")
-	case l.SocketPath != "" && (l.Host != "" || l.Port != 0):
+	case l.SocketPath != "" && (l.Host != "" || l.portGiven):
 		return errors.New("a listener on a Unix socket has no \"host\" or \"port\"")
 	}
 	return nil

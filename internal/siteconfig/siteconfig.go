@@ -13,7 +13,7 @@
 //	  ],
 //	  "routes": [
 //	    {"path": "/old", "redirect": "/new", "temporary": true},
-//	    {"path": "/", "serve": "./public", "listing": true},
+//	    {"path": "/", "serve": "./public", "listing": true, "compress": true},
 //	    {"method": "GET", "path": "/robots.txt", "serve": "robots.txt", "contentType": "text/plain"}
 //	  ]
 //	}
@@ -63,8 +63,11 @@ type Listener struct {
 	Kind string `json:"kind"`
 	// Host defaults to "localhost".
 	Host string `json:"host,omitempty"`
-	// Port: 0 or absent means 7080; -1 means any free port.
-	Port int `json:"port,omitempty"`
+	// Port is the TCP port. Absent means 7080 (server.DefaultPort), which Parse writes here;
+	// 0, or a negative number, means any free port, as in the server package. A listener on
+	// a Unix socket has none.
+	Port      int  `json:"port,omitempty"`
+	portGiven bool // the document has "port"
 	// Listen "unix:PATH" is the same as SocketPath PATH: Parse sets SocketPath from it.
 	Listen string `json:"listen,omitempty"`
 	// SocketPath makes the listener a Unix socket at this path instead of Host and Port
@@ -117,6 +120,12 @@ type Route struct {
 	ContentType string `json:"contentType,omitempty"`
 	// Listing lists directories without index.html.
 	Listing bool `json:"listing,omitempty"`
+	// Compress sends compressible files of a served directory gzipped, or as their
+	// precompressed .br/.zst/.gz siblings (server.DirectoryOptions.Compress).
+	Compress bool `json:"compress,omitempty"`
+	// SPA serves the directory's index.html for paths with no file and no extension
+	// (server.DirectoryOptions.SPA).
+	SPA bool `json:"spa,omitempty"`
 	// Redirect is the Location to redirect to.
 	Redirect string `json:"redirect,omitempty"`
 	// Temporary makes the redirect 302 instead of 301.
@@ -196,10 +205,39 @@ func Parse(b []byte) (*Site, error) {
 	if dec.More() {
 		return nil, errors.New("unexpected data after the JSON object")
 	}
+	s.defaultPorts(b)
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// DefaultPort is the port of a listener whose "port" is absent (server.DefaultPort).
+const DefaultPort = 7080
+
+// defaultPorts gives DefaultPort to each listener of the document b (already decoded into s)
+// that has no "port" field and no Unix socket: a zero there means any free port.
+func (s *Site) defaultPorts(b []byte) {
+	var raw struct {
+		Listeners []map[string]json.RawMessage `json:"listeners"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return
+	}
+	for i, fields := range raw.Listeners {
+		if i >= len(s.Listeners) {
+			break
+		}
+		given := false
+		for k := range fields {
+			given = given || strings.EqualFold(k, "port") // as encoding/json matches names
+		}
+		l := &s.Listeners[i]
+		l.portGiven = given
+		if !given && l.Listen == "" && l.SocketPath == "" {
+			l.Port = DefaultPort
+		}
+	}
 }
 
 func (s *Site) validate() error {
@@ -217,8 +255,8 @@ func (s *Site) validate() error {
 		default:
 			return fmt.Errorf("%s: unknown kind %q (want http, https or http2)", at, l.Kind)
 		}
-		if l.Port < -1 || l.Port > 65535 {
-			return fmt.Errorf("%s: port %d out of range (-1 for any free port, 0 for 7080, or 1-65535)", at, l.Port)
+		if l.Port > 65535 {
+			return fmt.Errorf("%s: port %d out of range (0 for any free port, absent for %d, or 1-65535)", at, l.Port, DefaultPort)
 		}
 		if (l.Cert == "") != (l.Key == "") {
 			return fmt.Errorf("%s: \"cert\" and \"key\" go together", at)
@@ -268,8 +306,8 @@ func (s *Site) validate() error {
 		if r.Redirect != "" && strings.ContainsAny(r.Redirect, "\r\n") {
 			return fmt.Errorf("%s: redirect target has a line break", at)
 		}
-		if r.Serve == "" && (r.ContentType != "" || r.Listing) {
-			return fmt.Errorf("%s: \"contentType\" and \"listing\" go with \"serve\"", at)
+		if r.Serve == "" && (r.ContentType != "" || r.Listing || r.Compress || r.SPA) {
+			return fmt.Errorf("%s: \"contentType\", \"listing\", \"compress\" and \"spa\" go with \"serve\"", at)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package siteconfig
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +13,13 @@ func TestParse(t *testing.T) {
 	good := `{
   "listeners": [
     {"kind": "HTTPS", "port": 7443, "readHeaderTimeout": "5s"},
-    {"kind": "http", "port": -1, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1}
+    {"kind": "http", "port": 0, "maxBodyBytes": 1024, "maxConns": 10, "maxConnsPerIP": -1},
+    {"kind": "http2"},
+    {"kind": "http", "Port": -1}
   ],
   "routes": [
     {"path": "/old", "redirect": "/new", "temporary": true},
-    {"method": "GET", "path": "/", "serve": "public", "listing": true}
+    {"method": "GET", "path": "/", "serve": "public", "listing": true, "compress": true, "spa": true}
   ]
 }`
 	s, err := Parse([]byte(good))
@@ -27,7 +30,11 @@ func TestParse(t *testing.T) {
 		s.Listeners[1].MaxConns != 10 || s.Listeners[1].MaxConnsPerIP != -1 {
 		t.Errorf("Parse(good) listeners = %+v", s.Listeners)
 	}
-	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" {
+	// An absent port is 7080; 0 and negative ports stay (any free port).
+	if got := []int{s.Listeners[0].Port, s.Listeners[1].Port, s.Listeners[2].Port, s.Listeners[3].Port}; !slices.Equal(got, []int{7443, 0, 7080, -1}) {
+		t.Errorf("Parse(good) ports = %v, want [7443 0 7080 -1]", got)
+	}
+	if len(s.Routes) != 2 || !s.Routes[0].Temporary || s.Routes[1].Serve != "public" || !s.Routes[1].Compress || !s.Routes[1].SPA {
 		t.Errorf("Parse(good) routes = %+v", s.Routes)
 	}
 
@@ -56,6 +63,7 @@ func TestParse(t *testing.T) {
 		{"route both", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","serve":"x","redirect":"/y"}]}`, "exclude each other"},
 		{"redirect crlf", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a\r\nSet-Cookie: x"}]}`, "line break"},
 		{"listing without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","listing":true}]}`, `go with "serve"`},
+		{"compress without serve", `{"listeners":[{"kind":"http"}],"routes":[{"path":"/","redirect":"/a","compress":true}]}`, `go with "serve"`},
 		{"redirect on https", `{"listeners":[{"kind":"https","redirectToHTTPS":true}]}`, `"redirectToHTTPS" goes with kind http`},
 		{"trailing data", `{"listeners":[{"kind":"http"}]} {}`, "unexpected data"},
 		{"passphrase refused", "{\"listeners\":[\n{\"kind\":\"https\",\"pfx\":\"s.p12\",\"passphrase\":\"secret\"}]}",
@@ -69,6 +77,7 @@ func TestParse(t *testing.T) {
 		{"listen empty path", `{"listeners":[{"kind":"https","listen":"unix:"}]}`, `"listen" takes "unix:PATH"`},
 		{"listen and socketPath", `{"listeners":[{"kind":"https","listen":"unix:/a","socketPath":"/b"}]}`, `"listen" and "socketPath" both name the socket`},
 		{"socket with port", `{"listeners":[{"kind":"https","socketPath":"/a","port":8443}]}`, `listeners[0]: a listener on a Unix socket has no "host" or "port"`},
+		{"socket with port 0", `{"listeners":[{"kind":"https","socketPath":"/a","port":0}]}`, `listeners[0]: a listener on a Unix socket has no "host" or "port"`},
 		{"socket with host", `{"listeners":[{"kind":"https","listen":"unix:/a","host":"localhost"}]}`, `has no "host" or "port"`},
 		{"mode without socket", `{"listeners":[{"kind":"https","socketMode":"0600"}]}`, `"socketMode" goes with "socketPath"`},
 		{"mode number", `{"listeners":[{"kind":"https","socketPath":"/a","socketMode":660}]}`, `want octal permission bits as a string such as "0660", got 660`},

@@ -40,9 +40,6 @@ func run(addr, cert, key, dbg string, noTimeouts bool) error {
 	if err != nil {
 		return fmt.Errorf("port %q: %w", portText, err)
 	}
-	if port == 0 {
-		port = server.RandomPort
-	}
 	// The suite holds up to 1000 idle connections from one address, and measures the raw
 	// cost of serving: no connection limits (negative means none).
 	hc := server.HTTPConfig{Host: host, Port: port, MaxConns: -1, MaxConnsPerIP: -1}

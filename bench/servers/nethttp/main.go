@@ -1,8 +1,9 @@
 // Command nethttp is the benchmark suite's reference server: a plain net/http server with
 // ListenAndServeTLS answering GET / with the 13-byte "Hello, World!", built with the same Go as
-// the httpskit server.
+// the httpskit server. With -dir it is a plain http.FileServer of that directory instead, the
+// peer of `httpskit serve`.
 //
-//	nethttp -addr 127.0.0.1:8443 -cert cert.pem -key key.pem [-debug 127.0.0.1:6060]
+//	nethttp -addr 127.0.0.1:8443 -cert cert.pem -key key.pem [-debug 127.0.0.1:6060] [-dir DIR]
 package main
 
 import (
@@ -37,12 +38,16 @@ func main() {
 	key := flag.String("key", "key.pem", "key PEM file")
 	dbg := flag.String("debug", "", "plain-HTTP debug listener host:port with GET /mem (empty: none)")
 	limits := flag.Bool("limits", false, "use httpskit's default timeouts and header limit (server.Default*)")
+	dir := flag.String("dir", "", "serve this directory with http.FileServer instead of the fixed answer")
 	flag.Parse()
 	if err := memdebug.Listen(*dbg); err != nil {
 		fmt.Fprintln(os.Stderr, "nethttp bench server:", err)
 		os.Exit(1)
 	}
 	srv := &http.Server{Addr: *addr, Handler: http.HandlerFunc(handle)}
+	if *dir != "" {
+		srv.Handler = http.FileServer(http.Dir(*dir))
+	}
 	if *limits {
 		srv.ReadHeaderTimeout = server.DefaultReadHeaderTimeout
 		srv.ReadTimeout = server.DefaultReadTimeout
