@@ -106,7 +106,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.StringVar(&f.user, "user", "", "alias of -u")
 	fs.StringVar(&f.ca, "ca", "", "trust the CA certificates in `FILE` instead of the system roots")
 	fs.StringVar(&f.ca, "cacert", "", "alias of --ca")
-	fs.Var(certFlag{&f.cert, &f.local.pass}, "cert", "client certificate `FILE[:PASSWORD]` for mutual TLS (may hold the key too), as curl's: a ':' in FILE is written '\\:'; PASSWORD is --pass's, visible in ps")
+	fs.Var(certFlag{&f.cert, &f.local.pass}, "cert", "client certificate `FILE[:PASSWORD]` for mutual TLS (may hold the key too), as curl's: a ':' in FILE is written '\\:'; PASSWORD is --pass's and shows in ps: prefer $"+passphraseEnv)
 	fs.Var(certFlag{&f.cert, &f.local.pass}, "E", "alias of --cert")
 	fs.StringVar(&f.key, "key", "", "private key `FILE` of --cert (default: --cert's file)")
 	f.local.register(fs)
