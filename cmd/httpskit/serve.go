@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -117,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa", "pfx", "listen")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa", "pfx", "passphrase-file", "listen", "socket-mode")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 	if err := f.listen.check(fs, f.cert); err != nil {
@@ -347,6 +348,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			WriteTimeout: time.Duration(l.WriteTimeout), IdleTimeout: time.Duration(l.IdleTimeout),
 			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
+			SocketPath: l.SocketPath, SocketMode: fs.FileMode(l.SocketMode),
 		}
 		tune(&hc)
 		if l.Kind == "http" {
@@ -361,9 +363,16 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			}
 			continue
 		}
-		tc := server.HTTPSConfig{HTTPConfig: hc, Storage: store}
-		if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
-			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+		tc := server.HTTPSConfig{HTTPConfig: hc, PFX: l.PFX, Storage: store}
+		if l.PFX == "" {
+			if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
+				return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+			}
+		}
+		if l.PFX != "" || l.Key != "" {
+			if tc.Passphrase, err = readPassphrase(l.PassphraseFile); err != nil {
+				return nil, fmt.Errorf("config listeners[%d]: passphraseFile: %w", i, err)
+			}
 		}
 		if l.ClientCA != "" {
 			tc.CA, tc.ClientAuth = l.ClientCA, tls.RequireAndVerifyClientCert
@@ -373,10 +382,13 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			add = s.AddHTTP2Server
 		}
 		added, err := add(tc)
+		if err != nil && l.PassphraseFile == "" && tc.Passphrase == "" && errors.Is(err, certs.ErrPassphrase) {
+			return nil, fmt.Errorf("config listeners[%d]: %w (name a file holding it with \"passphraseFile\", or set $%s)", i, err, passphraseEnv)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
 		}
-		if tl == nil {
+		if tl == nil && l.SocketPath == "" { // a redirect cannot name a Unix socket
 			tl = added
 		}
 	}
