@@ -23,8 +23,10 @@
 //
 // An Agent (Node's https.Agent) holds what requests share: the kept-alive
 // connections and their limits (MaxConnsPerHost, MaxIdleConnsPerHost,
-// MaxIdleConns, IdleConnTimeout), the proxy, the checked TLS settings and
-// request plans of recent Options, and a TLS session cache per TLS setting,
+// MaxIdleConns, IdleConnTimeout), the proxy, the checked TLS settings,
+// client pairs opened with a passphrase (PFX, encrypted keys; the files are
+// still read on every request) and request plans of recent Options, and a
+// TLS session cache per TLS setting,
 // so a new connection resumes its session with a short handshake.
 // Options.Agent chooses it; nil means DefaultAgent. CloseIdleConnections
 // closes an agent's idle connections (the package function, DefaultAgent's).
@@ -61,6 +63,7 @@
 //	(none: memory on small devices)     Options.Memory (MemoryFrugal; automatic under GOMEMLIMIT)
 //	(none: name checked, SNI)           Options.ServerName (overrides Host for TLS only)
 //	(none: follow redirects)            Options.MaxRedirects (0: not followed, as IoT.js), Redirect
+//	                                    (RedirectPlain: also to http://, as curl -L)
 //	(none: compressed responses)        Options.Decompress (gzip; off by default)
 //	https.request(url[, options], cb)   RequestURL(ctx, url, Options, onResponse); GetURL
 //	https.Agent, options.agent          Agent, Options.Agent (nil: DefaultAgent)

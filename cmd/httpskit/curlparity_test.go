@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +22,7 @@ import (
 	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/internal/testenv"
 	"github.com/httpskit/httpskit/server"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // paritySite is a package server on loopback with several listeners sharing
@@ -30,6 +33,7 @@ import (
 type paritySite struct {
 	trusted, expired, untrusted, mtls, mtls12, plain int // ports
 	caFile, clientFile                               string
+	clientP12                                        string // a PKCS #12 file with a ':' in its name, as -E takes it (escaped)
 	closedPort                                       int
 }
 
@@ -58,6 +62,11 @@ func startParitySite(t *testing.T) *paritySite {
 	clientCert, clientKey, err := ca.Issue(certs.LeafOptions{Client: true})
 	must(t, err)
 	site := &paritySite{caFile: write("ca.pem", ca.CertPEM), clientFile: write("client.pem", clientCert, clientKey)}
+	clientPair, err := tls.X509KeyPair(clientCert, clientKey)
+	must(t, err)
+	p12, err := pkcs12.Modern.Encode(clientPair.PrivateKey, clientPair.Leaf, []*x509.Certificate{ca.Cert}, "parity pass")
+	must(t, err)
+	site.clientP12 = strings.ReplaceAll(write("client:cert.p12", p12), ":", `\:`)
 
 	s := server.New(server.Config{})
 	local := server.HTTPConfig{Host: "127.0.0.1", Port: server.RandomPort}
@@ -136,6 +145,16 @@ func routeParity(t *testing.T, s *server.Server) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Write([]byte("this is not gzip at all"))
 	})
+	route("/go", func(w http.ResponseWriter, r *http.Request) { // a redirect: ?code=307&to=URL
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		io.Copy(io.Discard, r.Body) // else HTTP/2 resets the stream of a POST, and curl exits 92
+		w.Header().Set("Location", r.URL.Query().Get("to"))
+		w.WriteHeader(code)
+	})
+	route("/auth", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("auth=" + r.Header.Get("Authorization") + " cookie=" + r.Header.Get("Cookie") + "\n"))
+	})
+	route("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
 	must(t, s.Redirect("GET", "/moved", "/hello", true))
 }
 
@@ -146,13 +165,14 @@ type parityRun struct {
 	stderr string
 }
 
-// runCurl runs curl with args (no .curlrc, no proxy from the environment).
-func runCurl(t *testing.T, curl string, args ...string) parityRun {
+// runCurlEnv runs curl with args (no .curlrc, no proxy from the
+// environment), with the variables env (NAME=VALUE) added.
+func runCurlEnv(t *testing.T, curl string, env []string, args ...string) parityRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, curl, append([]string{"-q"}, args...)...)
-	cmd.Env = withoutProxy(os.Environ())
+	cmd.Env = append(withoutProxy(os.Environ()), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -163,13 +183,14 @@ func runCurl(t *testing.T, curl string, args ...string) parityRun {
 	return parityRun{code: exitCodeOf(t, err), stdout: stdout.String(), stderr: stderr.String()}
 }
 
-// runHTTPSKit runs `httpskit args...` as a process (the test binary running main).
-func runHTTPSKit(t *testing.T, args ...string) parityRun {
+// runHTTPSKitEnv runs `httpskit args...` as a process (the test binary
+// running main), with the variables env (NAME=VALUE) added.
+func runHTTPSKitEnv(t *testing.T, env []string, args ...string) parityRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
 	cmd := testenv.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = httpskitEnv()
+	cmd.Env = append(httpskitEnv(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -219,7 +240,7 @@ func withoutProxy(env []string) []string {
 // get` against the same servers and compares the exit code and, unless the
 // row says otherwise, standard output: successes and failures alike. In
 // the arguments, {trusted}, {expired}, {untrusted}, {mtls}, {plain} and
-// {closed} are ports, {ca} and {client} files, {dir} a directory of each
+// {closed} are ports, {ca}, {client} and {p12} (escaped for -E) files, {dir} a directory of each
 // tool's own and {tool} "curl" or "httpskit".
 func TestCurlParity(t *testing.T) {
 	curl := testenv.LookPath(t, "curl")
@@ -248,7 +269,26 @@ func TestCurlParity(t *testing.T) {
 
 		{"--compressed", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
 		{"not compressed unless asked", []string{"-s", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
+		// size_download counts the bytes as they came (compressed), and -D shows the
+		// Content-Encoding and Content-Length as sent: the CLI decodes gzip itself for
+		// these, not with Options.Decompress (which drops both headers and counts
+		// decoded bytes).
+		{"--compressed counts compressed bytes", []string{"-s", "--compressed", "-o", "/dev/null", "-w", "%{size_download}", "--cacert", "{ca}", "https://localhost:{trusted}/gz"}, 0, false, "", nil},
 		{"--compressed, not gzip", []string{"-s", "--compressed", "--cacert", "{ca}", "https://localhost:{trusted}/badgz"}, 61, false, "", nil},
+
+		// -L: the rules are package https's (RedirectPlain); the file body is sent again on 307.
+		{"-L 307 keeps POST and its body", []string{"-sL", "-d", "a=1", "--cacert", "{ca}", "https://localhost:{trusted}/go?code=307&to=/echo"}, 0, false, "", nil},
+		{"-L 308 sends a file body again", []string{"-sL", "--data-binary", "@{ca}", "--cacert", "{ca}", "https://localhost:{trusted}/go?code=308&to=/echo"}, 0, false, "", nil},
+		{"-L 303 becomes GET", []string{"-sL", "-d", "a=1", "--cacert", "{ca}", "https://localhost:{trusted}/go?code=303&to=/echo"}, 0, false, "", nil},
+		{"-L 302 after POST becomes GET", []string{"-sL", "-d", "a=1", "--cacert", "{ca}", "https://localhost:{trusted}/go?code=302&to=/echo"}, 0, false, "", nil},
+		{"-L keeps credentials on the same host", []string{"-sL", "-u", "u:p", "-H", "Cookie: c=1", "--cacert", "{ca}", "https://localhost:{trusted}/go?code=302&to=/auth"}, 0, false, "", nil},
+		{"-L drops credentials for another host", []string{"-sL", "-u", "u:p", "-H", "Cookie: c=1", "--cacert", "{ca}",
+			"https://localhost:{trusted}/go?code=302&to=https://127.0.0.1:{trusted}/auth"}, 0, false, "", nil},
+		{"-L https to http", []string{"-sL", "--cacert", "{ca}", "https://localhost:{trusted}/go?code=301&to=http://127.0.0.1:{plain}/hello"}, 0, false, "", nil},
+		{"-L http to https", []string{"-sL", "--cacert", "{ca}", "-w", "%{num_redirects} %{url_effective}", "http://localhost:{plain}/go?code=301&to=https://localhost:{trusted}/hello"}, 0, false, "", nil},
+		{"-L --max-redirs exceeded", []string{"-sL", "--max-redirs", "3", "--cacert", "{ca}", "-w", "%{num_redirects}", "https://localhost:{trusted}/loop"}, 47, false, "", nil},
+		{"-L default redirect limit", []string{"-sL", "--cacert", "{ca}", "https://localhost:{trusted}/loop"}, 47, false, "", nil},
+		{"-L --max-redirs enough", []string{"-sL", "--max-redirs", "1", "--cacert", "{ca}", "https://localhost:{trusted}/moved"}, 0, false, "", nil},
 
 		{"404 with -f", []string{"-sf", "--cacert", "{ca}", "-w", "%{http_code}", "https://localhost:{trusted}/missing"}, 22, false, "", nil},
 		{"refused", []string{"-s", "-w", "%{http_code}", "https://127.0.0.1:{closed}/"}, 7, false, "", nil},
@@ -265,6 +305,8 @@ func TestCurlParity(t *testing.T) {
 		{"client certificate required", []string{"-s", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 58, false, "", []int{55, 56}},
 		{"client certificate required, TLS 1.2", []string{"-s", "--cacert", "{ca}", "https://localhost:{mtls12}/hello"}, 58, false, "", []int{35}},
 		{"client certificate missing", []string{"-s", "-E", "{dir}/nothing.pem", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 58, false, "", nil},
+		{"client certificate from P12 -E FILE:PASSWORD, ':' escaped in FILE", []string{"-s", "--cert-type", "P12", "-E", "{p12}:parity pass", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 0, false, "", nil},
+		{"P12 -E FILE:PASSWORD, wrong password", []string{"-s", "--cert-type", "P12", "-E", "{p12}:nope", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 58, false, "", nil},
 		{"CA file missing", []string{"-s", "--cacert", "{dir}/nothing.pem", "https://localhost:{trusted}/hello"}, 77, false, "", nil},
 		{"unknown flag", []string{"--no-such-flag", "https://localhost:{trusted}/hello"}, 2, false, "", nil},
 	}
@@ -287,15 +329,22 @@ type parityCase struct {
 // expand makes for each tool (dir is the tool's own), and compares.
 func checkParity(t *testing.T, curl string, tt parityCase, expand func(args []string, tool, dir string) []string) {
 	t.Helper()
+	checkParityEnv(t, curl, tt, nil, expand)
+}
+
+// checkParityEnv is checkParity with the variables env (NAME=VALUE) in
+// both tools' environment.
+func checkParityEnv(t *testing.T, curl string, tt parityCase, env []string, expand func(args []string, tool, dir string) []string) {
+	t.Helper()
 	runs := map[string]parityRun{}
 	dirs := map[string]string{}
 	for _, tool := range []string{"curl", "httpskit"} {
 		dirs[tool] = t.TempDir()
 		args := expand(tt.args, tool, dirs[tool])
 		if tool == "curl" {
-			runs[tool] = runCurl(t, curl, args...)
+			runs[tool] = runCurlEnv(t, curl, env, args...)
 		} else {
-			runs[tool] = runHTTPSKit(t, append([]string{"get"}, args...)...)
+			runs[tool] = runHTTPSKitEnv(t, env, append([]string{"get"}, args...)...)
 		}
 	}
 	c, h := runs["curl"], runs["httpskit"]
@@ -330,7 +379,7 @@ func (s *paritySite) expand(args []string, tool, dir string) []string {
 		"{trusted}", strconv.Itoa(s.trusted), "{expired}", strconv.Itoa(s.expired),
 		"{untrusted}", strconv.Itoa(s.untrusted), "{mtls}", strconv.Itoa(s.mtls), "{mtls12}", strconv.Itoa(s.mtls12),
 		"{plain}", strconv.Itoa(s.plain), "{closed}", strconv.Itoa(s.closedPort),
-		"{ca}", s.caFile, "{client}", s.clientFile, "{dir}", dir, "{tool}", tool)
+		"{ca}", s.caFile, "{client}", s.clientFile, "{p12}", s.clientP12, "{dir}", dir, "{tool}", tool)
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = r.Replace(a)
