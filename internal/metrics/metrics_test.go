@@ -164,6 +164,11 @@ func TestWiredOverTLS(t *testing.T) {
 		"/fail": func(string, *server.Request, *server.Response) error {
 			return errors.New("broken") // the router answers 500
 		},
+		"/cut": func(_ string, _ *server.Request, res *server.Response) error {
+			res.WriteHead(http.StatusOK, http.Header{"Content-Length": {"100"}})
+			res.Write([]byte("partial"))
+			return errors.New("broken after the status went out") // the router cuts the connection
+		},
 	})
 	var read int64
 	get := func(client *http.Client, method, path string, want int) {
@@ -198,6 +203,15 @@ func TestWiredOverTLS(t *testing.T) {
 	get(h1, "GET", "/fail", 500)
 	get(h2, "GET", "/", 200) // a second connection, resumed from h1's ticket
 	get(h2, "HEAD", "/", 200)
+	// Cut off after its status went out: counted under that status, with the 7 bytes the
+	// route wrote (which the client may or may not get before the stream is reset).
+	if resp, err := h2.Get("https://" + addr + "/cut"); err == nil {
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("GET /cut: read %d bytes and no error, want the response cut off", n)
+		}
+	}
 	if read <= 2*13 {
 		t.Fatalf("the clients read %d body bytes, want the 404's and 500's too", read)
 	}
@@ -206,9 +220,9 @@ func TestWiredOverTLS(t *testing.T) {
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="2xx"}`: 2,
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="4xx"}`: 1,
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="5xx"}`: 1,
-		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 2,
-		`httpskit_http_request_duration_seconds_count`:                 6,
-		`httpskit_http_response_bytes_total`:                           float64(read),
+		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 3,
+		`httpskit_http_request_duration_seconds_count`:                 7,
+		`httpskit_http_response_bytes_total`:                           float64(read + int64(len("partial"))),
 		`httpskit_tls_handshakes_total{type="full"}`:                   1,
 		`httpskit_tls_handshakes_total{type="resumed"}`:                1,
 		`httpskit_connections_open`:                                    2,
