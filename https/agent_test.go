@@ -136,7 +136,7 @@ func TestContextErrors(t *testing.T) {
 		cancels bool
 	}{
 		{"deadline before response", "/", func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
 		}, ErrTimeout, context.DeadlineExceeded, false},
 		{"cancel before response", "/", func() (context.Context, context.CancelFunc) {
 			return context.WithCancel(context.Background())
@@ -149,9 +149,10 @@ func TestContextErrors(t *testing.T) {
 		}, ErrAborted, context.Canceled, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			o := s.opts(t, "GET", tt.path) // before the clock starts: it reads files
 			ctx, cancel := tt.ctx()
 			defer cancel()
-			r, err := Get(ctx, s.opts(t, "GET", tt.path), nil)
+			r, err := Get(ctx, o, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

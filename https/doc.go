@@ -61,6 +61,7 @@
 //	(none: memory on small devices)     Options.Memory (MemoryFrugal; automatic under GOMEMLIMIT)
 //	(none: name checked, SNI)           Options.ServerName (overrides Host for TLS only)
 //	(none: follow redirects)            Options.MaxRedirects (0: not followed, as IoT.js), Redirect
+//	                                    (RedirectPlain: also to http://, as curl -L)
 //	(none: compressed responses)        Options.Decompress (gzip; off by default)
 //	https.request(url[, options], cb)   RequestURL(ctx, url, Options, onResponse); GetURL
 //	https.Agent, options.agent          Agent, Options.Agent (nil: DefaultAgent)

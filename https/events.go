@@ -10,9 +10,49 @@ import "sync"
 //
 // mu also guards the state of the request and message that share the loop.
 type loop struct {
-	mu      sync.Mutex
-	queue   []func()
-	running bool
+	mu        sync.Mutex
+	queue     []func()
+	running   bool
+	fires     uint32     // one-time events fired (or queued to fire) so far
+	late      []lateCall // handlers registered after their event fired, in firing order
+	runLateFn func()     // l.runLate, made once
+}
+
+// lateCall is a handler registered after its event fired: the event's place
+// in the firing order, and the call.
+type lateCall struct {
+	seq uint32
+	f   func()
+}
+
+// postLateLocked queues f, a handler of the event fired seq-th, so that
+// handlers registered late run in the order their events fired, whatever
+// the order of registration: a request's OnClose registered right after
+// Get, when the whole exchange was already over, runs after the OnEnd that
+// its OnResponse handler registers. l.mu must be held.
+func (l *loop) postLateLocked(seq uint32, f func()) {
+	i := len(l.late)
+	for i > 0 && l.late[i-1].seq > seq {
+		i--
+	}
+	l.late = append(l.late, lateCall{})
+	copy(l.late[i+1:], l.late[i:])
+	l.late[i] = lateCall{seq, f}
+	if l.runLateFn == nil {
+		l.runLateFn = l.runLate
+	}
+	l.postLocked(l.runLateFn)
+}
+
+// runLate runs the earliest-fired late handler; each postLateLocked queues
+// one runLate.
+func (l *loop) runLate() {
+	l.mu.Lock()
+	c := l.late[0]
+	l.late[0] = lateCall{}
+	l.late = l.late[1:]
+	l.mu.Unlock()
+	c.f()
 }
 
 // postLocked queues f. l.mu must be held.
@@ -54,12 +94,14 @@ func (l *loop) drain() {
 
 // once is a one-time event carrying a value of type T: handlers registered
 // before it fires run when it fires; handlers registered after run at once
-// (queued on the loop), like a settled promise. Firing is itself queued, so a
+// (queued on the loop, in the order the events fired), like a settled promise.
+// Firing is itself queued, so a
 // handler registered by an earlier callback (OnEnd inside the response
 // callback) is in place when a later event fires. Guarded by loop.mu.
 type once[T any] struct {
-	queued   bool // fireLocked was called
-	fired    bool // its handlers were taken
+	queued   bool   // fireLocked was called
+	fired    bool   // its handlers were taken
+	seq      uint32 // its place in the loop's firing order
 	val      T
 	handlers []func(T)
 }
@@ -71,7 +113,7 @@ func (e *once[T]) onLocked(l *loop, h func(T)) {
 	}
 	if e.fired {
 		v := e.val
-		l.postLocked(func() { h(v) })
+		l.postLateLocked(e.seq, func() { h(v) })
 		return
 	}
 	e.handlers = append(e.handlers, h)
@@ -84,6 +126,8 @@ func (e *once[T]) fireLocked(l *loop, v T) {
 		return
 	}
 	e.queued, e.val = true, v
+	l.fires++
+	e.seq = l.fires
 	if len(e.handlers) == 0 && !l.running {
 		// Nobody listens yet, and no callback is queued or running that
 		// could register a handler before a queued firing would run: firing

@@ -213,4 +213,10 @@ func TestLateRegistration(t *testing.T) {
 	if got, want := strings.Join(got, ","), "socket,finish,response,end,res.close,close"; got != want {
 		t.Errorf("late events = %s, want %s", got, want)
 	}
+	// Registered late in the usual shape (OnEnd inside OnResponse, OnClose
+	// beside it): still in the order the events fired, not the order of
+	// registration.
+	if got, want := record(r, false).wait(t), "socket,finish,response,end,res.close,close"; got != want {
+		t.Errorf("late events, nested = %s, want %s", got, want)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/squidtest"
 )
 
 // proxyOrigin starts a server whose certificate names origin.test, a name
@@ -39,9 +40,13 @@ func viaProxy(t *testing.T, a *Agent, o Options) (string, string, error) {
 // authentication, over HTTP/1.1 and HTTP/2 end to end.
 func TestProxySquid(t *testing.T) {
 	checkGoroutines(t)
-	open := startSquid(t, squidConfig{tls: true, hosts: map[string]string{"origin.test": "127.0.0.1"}})
-	authed := startSquid(t, squidConfig{tls: true, users: map[string]string{"alice": "s3cret:x"},
-		hosts: map[string]string{"origin.test": "127.0.0.1"}})
+	cert, key, err := testCA(t).Issue(certs.LeafOptions{Hosts: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := squidtest.Start(t, squidtest.Config{CertPEM: cert, KeyPEM: key, Hosts: map[string]string{"origin.test": "127.0.0.1"}})
+	authed := squidtest.Start(t, squidtest.Config{CertPEM: cert, KeyPEM: key, Users: map[string]string{"alice": "s3cret:x"},
+		Hosts: map[string]string{"origin.test": "127.0.0.1"}})
 	for _, h1 := range []bool{true, false} {
 		_, o := proxyOrigin(t, h1)
 		want := "2.0"
@@ -55,10 +60,10 @@ func TestProxySquid(t *testing.T) {
 		}{
 			{"http proxy", open.URL, nil},
 			{"https proxy", open.TLSURL, nil},
-			{"http proxy with auth", withUser(authed.URL, "alice", "s3cret:x"), nil},
-			{"https proxy with auth", withUser(authed.TLSURL, "alice", "s3cret:x"), nil},
+			{"http proxy with auth", squidtest.WithUser(authed.URL, "alice", "s3cret:x"), nil},
+			{"https proxy with auth", squidtest.WithUser(authed.TLSURL, "alice", "s3cret:x"), nil},
 			{"no credentials", authed.URL, ErrProxy},
-			{"wrong password", withUser(authed.URL, "alice", "nope"), ErrProxy},
+			{"wrong password", squidtest.WithUser(authed.URL, "alice", "nope"), ErrProxy},
 		} {
 			a := &Agent{Proxy: http.ProxyURL(tt.proxy)}
 			body, version, err := viaProxy(t, a, o)
@@ -72,7 +77,7 @@ func TestProxySquid(t *testing.T) {
 				continue
 			}
 			if err != nil {
-				t.Errorf("h1 %v, %s: %v\nsquid said:\n%s", h1, tt.name, err, authed.log())
+				t.Errorf("h1 %v, %s: %v\nsquid said:\n%s", h1, tt.name, err, authed.Log())
 				continue
 			}
 			if body != "hello" || version != want {
@@ -85,9 +90,9 @@ func TestProxySquid(t *testing.T) {
 // TestProxyRoundTripper: an agent's RoundTripper goes through its proxy.
 func TestProxyRoundTripper(t *testing.T) {
 	checkGoroutines(t)
-	sq := startSquid(t, squidConfig{users: map[string]string{"bob": "pw"}, hosts: map[string]string{"origin.test": "127.0.0.1"}})
+	sq := squidtest.Start(t, squidtest.Config{Users: map[string]string{"bob": "pw"}, Hosts: map[string]string{"origin.test": "127.0.0.1"}})
 	_, o := proxyOrigin(t, false)
-	a := &Agent{Proxy: http.ProxyURL(withUser(sq.URL, "bob", "pw"))}
+	a := &Agent{Proxy: http.ProxyURL(squidtest.WithUser(sq.URL, "bob", "pw"))}
 	defer a.CloseIdleConnections()
 	rt, err := a.RoundTripper(Options{CA: o.CA})
 	if err != nil {
@@ -95,7 +100,7 @@ func TestProxyRoundTripper(t *testing.T) {
 	}
 	resp, err := (&http.Client{Transport: rt}).Get("https://origin.test:" + strconv.Itoa(o.Port) + "/")
 	if err != nil {
-		t.Fatalf("%v\nsquid said:\n%s", err, sq.log())
+		t.Fatalf("%v\nsquid said:\n%s", err, sq.Log())
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -109,7 +114,7 @@ func TestProxyRoundTripper(t *testing.T) {
 // net/http do; Agent.Proxy overrides the environment.
 func TestProxyEnvironment(t *testing.T) {
 	checkGoroutines(t)
-	sq := startSquid(t, squidConfig{hosts: map[string]string{"origin.test": "127.0.0.1"}})
+	sq := squidtest.Start(t, squidtest.Config{Hosts: map[string]string{"origin.test": "127.0.0.1"}})
 	_, o := proxyOrigin(t, false)
 	for _, tt := range []struct {
 		name  string
@@ -139,7 +144,7 @@ func TestProxyEnvironment(t *testing.T) {
 				return
 			}
 			if err != nil || body != "hello" {
-				t.Errorf("body %q, error %v; want hello through the proxy\nsquid said:\n%s", body, err, sq.log())
+				t.Errorf("body %q, error %v; want hello through the proxy\nsquid said:\n%s", body, err, sq.Log())
 			}
 		})
 	}

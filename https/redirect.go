@@ -32,30 +32,61 @@ import (
 // A Location that is not a valid URL, or not https://, is an error of kind
 // ErrRedirect. next.Headers is a copy when it differs from opts.Headers.
 func Redirect(opts Options, statusCode int, location string) (next Options, ok bool, err error) {
+	next, _, ok, err = redirect(opts, false, false, statusCode, location)
+	return next, ok, err
+}
+
+// RedirectPlain is Redirect for a caller that also makes plain-HTTP
+// requests (http:// URLs, through Connect.Plain), as curl -L does: it is
+// the explicit opt-in to following a redirect from https:// to http://,
+// which Redirect and Options.MaxRedirects never do. plain says whether
+// opts was sent as http:// (then Port zero means 80); nextPlain says
+// whether next goes to an http:// URL (its Port is then set). The rules are
+// Redirect's, and a change of scheme, like one of host or port, drops the
+// credentials. A Location neither http:// nor https:// is an error of kind
+// ErrRedirect.
+func RedirectPlain(opts Options, plain bool, statusCode int, location string) (next Options, nextPlain, ok bool, err error) {
+	return redirect(opts, plain, true, statusCode, location)
+}
+
+// redirect is Redirect and RedirectPlain: opts was sent as http:// when
+// plain, and an http:// Location is followed only when allowPlain.
+func redirect(opts Options, plain, allowPlain bool, statusCode int, location string) (next Options, nextPlain, ok bool, err error) {
 	switch statusCode {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 	default:
-		return opts, false, nil
+		return opts, plain, false, nil
 	}
 	if location == "" {
-		return opts, false, nil
+		return opts, plain, false, nil
 	}
-	base, err := url.Parse("https://" + hostPort(&opts) + pathOf(&opts))
+	from := origin(&opts, plain)
+	base, err := url.Parse(from + pathOf(&opts))
 	if err != nil {
-		return opts, false, &Error{Op: opts.Method, Kind: ErrRedirect, Err: err}
+		return opts, plain, false, &Error{Op: opts.Method, Kind: ErrRedirect, Err: err}
 	}
 	u, err := base.Parse(location)
 	if err != nil {
-		return opts, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: %v", location, err)}
+		return opts, plain, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: %v", location, err)}
 	}
-	if u.Scheme != "https" {
-		return opts, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: not an https:// URL", location)}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && allowPlain:
+		nextPlain = true
+		if u.Port() == "" && u.Hostname() != "" {
+			u.Host = net.JoinHostPort(u.Hostname(), "80")
+		}
+		u.Scheme = "https" // for mergeURL; the port says 80
+	case allowPlain:
+		return opts, plain, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: not an https:// or http:// URL", location)}
+	default:
+		return opts, plain, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: not an https:// URL", location)}
 	}
 	next = opts
 	next.Host, next.Hostname, next.Port, next.Path, next.Auth = "", "", 0, "", ""
 	if next, err = mergeURL(u.String(), next); err != nil {
-		return opts, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: %v", location, err)}
+		return opts, plain, false, &Error{Op: opts.Method, URL: base.String(), Kind: ErrRedirect, Err: fmt.Errorf("location %q: %v", location, err)}
 	}
 	next.Auth = opts.Auth // credentials in the Location are not taken
 	method := opts.Method
@@ -67,11 +98,24 @@ func Redirect(opts Options, statusCode int, location string) (next Options, ok b
 		next.Method = http.MethodGet
 		next.Headers = withoutHeaders(next.Headers, "Content-Length", "Content-Type")
 	}
-	if hostPort(&next) != hostPort(&opts) {
+	if origin(&next, nextPlain) != from {
 		next.Auth, next.ServerName = "", ""
 		next.Headers = withoutHeaders(next.Headers, "Authorization", "Cookie", "Host")
 	}
-	return next, true, nil
+	return next, nextPlain, true, nil
+}
+
+// origin returns "https://host:port" of opts, or "http://host:port" when
+// plain, defaults filled in.
+func origin(opts *Options, plain bool) string {
+	if plain {
+		o := *opts
+		if o.Port == 0 {
+			o.Port = 80
+		}
+		return "http://" + hostPort(&o)
+	}
+	return "https://" + hostPort(opts)
 }
 
 // pathOf is the request target of opts, the default filled in.

@@ -41,11 +41,7 @@ func TestRedirectRules(t *testing.T) {
 	} {
 		next, ok, err := Redirect(base, tt.status, tt.loc)
 		if tt.err {
-			if err == nil {
-				t.Errorf("%s: no error", tt.name)
-			} else {
-				wantKind(t, err, ErrRedirect)
-			}
+			wantRedirectError(t, tt.name, err)
 			continue
 		}
 		if err != nil || ok != tt.ok {
@@ -69,6 +65,69 @@ func TestRedirectRules(t *testing.T) {
 	}
 	if len(base.Headers) != 5 {
 		t.Errorf("Redirect changed the caller's headers: %v", base.Headers)
+	}
+}
+
+// wantRedirectError checks that the case name failed with ErrRedirect.
+func wantRedirectError(t *testing.T, name string, err error) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error", name)
+		return
+	}
+	wantKind(t, err, ErrRedirect)
+}
+
+// TestRedirectPlain: the opt-in to http:// Locations follows them as curl
+// -L does, with Redirect's rules, and a change of scheme drops credentials.
+func TestRedirectPlain(t *testing.T) {
+	base := Options{Host: "a.test", Method: "POST", Path: "/x/y", Auth: "u:p",
+		Headers: http.Header{"Authorization": {"Bearer t"}, "Content-Type": {"text/plain"}}}
+	for _, tt := range []struct {
+		name       string
+		plain      bool // base sent as http://
+		status     int
+		loc        string
+		err        bool
+		nextPlain  bool
+		host       string
+		port       int
+		path       string
+		method     string
+		creds      bool
+		bodyHeader bool
+	}{
+		{"https to http", false, 307, "http://a.test/z", false, true, "a.test", 80, "/z", "POST", false, true},
+		{"https to http, port given", false, 302, "http://a.test:8080/z", false, true, "a.test", 8080, "/z", "GET", false, false},
+		{"http, relative", true, 307, "z", false, true, "a.test", 80, "/x/z", "POST", true, true},
+		{"http, same host spelled :80", true, 308, "http://a.test:80/z", false, true, "a.test", 80, "/z", "POST", true, true},
+		{"http to https, same host", true, 301, "https://a.test/z", false, false, "a.test", 0, "/z", "GET", false, false},
+		{"https stays https", false, 303, "/z", false, false, "a.test", 443, "/z", "GET", true, false},
+		{"another host over http", true, 307, "http://b.test/z", false, true, "b.test", 80, "/z", "POST", false, true},
+		{"ftp", false, 302, "ftp://a.test/z", true, false, "", 0, "", "", false, false},
+	} {
+		next, nextPlain, ok, err := RedirectPlain(base, tt.plain, tt.status, tt.loc)
+		if tt.err {
+			wantRedirectError(t, tt.name, err)
+			continue
+		}
+		if err != nil || !ok {
+			t.Errorf("%s: ok %v, err %v", tt.name, ok, err)
+			continue
+		}
+		if nextPlain != tt.nextPlain || next.Host != tt.host || next.Port != tt.port || next.Path != tt.path || next.Method != tt.method {
+			t.Errorf("%s: plain %v %s %s:%d %s, want plain %v %s %s:%d %s", tt.name, nextPlain, next.Method, next.Host, next.Port, next.Path,
+				tt.nextPlain, tt.method, tt.host, tt.port, tt.path)
+		}
+		if creds := next.Auth == "u:p" && next.Headers.Get("Authorization") != ""; creds != tt.creds {
+			t.Errorf("%s: credentials kept %v, want %v", tt.name, creds, tt.creds)
+		}
+		if got := next.Headers.Get("Content-Type") != ""; got != tt.bodyHeader {
+			t.Errorf("%s: Content-Type kept %v, want %v", tt.name, got, tt.bodyHeader)
+		}
+	}
+	if _, _, err := Redirect(base, 302, "http://a.test/z"); err == nil {
+		t.Error("Redirect followed an http:// Location")
 	}
 }
 

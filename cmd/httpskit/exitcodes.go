@@ -28,6 +28,10 @@ var (
 	errClientCert = errors.New("client certificate")
 	// errBadEncoding: --compressed and the body does not decode.
 	errBadEncoding = errors.New("bad content encoding")
+	// errProxyDNS: the proxy's host name could not be resolved.
+	errProxyDNS = errors.New("proxy host not resolved")
+	// errTooManyRedirects: -L met more redirects than --max-redirs.
+	errTooManyRedirects = errors.New("too many redirects")
 	// errCAFile: the CA file given could not be used.
 	errCAFile = errors.New("CA certificate")
 )
@@ -37,6 +41,7 @@ var (
 // (self-signed, not yet valid) come under their broader ones and need no
 // row. Everything else is 1; usage errors are 2 (see exitCode).
 var exitCodes = []exitCodeRow{
+	{errProxyDNS, 5, "could not resolve the proxy's host"},
 	{https.ErrDNS, 6, "could not resolve the host"},
 	{https.ErrRefused, 7, "could not connect"},
 	{https.ErrMalformedResponse, 8, "the server's reply is not HTTP"},
@@ -53,6 +58,8 @@ var exitCodes = []exitCodeRow{
 	{https.ErrBadCertificate, 60, ""},
 	{https.ErrHandshake, 35, "the TLS handshake failed"},
 	{https.ErrClosed, 52, "the server closed the connection without a reply"},
+	{errTooManyRedirects, 47, "more redirects than --max-redirs (with -L)"},
+	{https.ErrProxy, 56, "the proxy refused the tunnel (its CONNECT answer was not 200)"},
 	{errBadEncoding, 61, "--compressed and the body does not decode"},
 	{https.ErrBodyTooLarge, 63, "the body is larger than --max-filesize"},
 	{errCAFile, 77, "the CA file could not be used"},

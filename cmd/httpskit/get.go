@@ -62,6 +62,7 @@ type fetchFlags struct {
 	silent, showError         bool
 	verbose                   bool
 	follow, fail              bool
+	maxRedirs                 int
 	maxFilesize               byteCount
 	retry                     int
 	retryDelay                seconds
@@ -69,6 +70,9 @@ type fetchFlags struct {
 	resolve                   listFlag
 	http11, http2             bool
 	compressed                bool
+	proxy                     proxyFlag // -x, --proxy (getproxy.go)
+	noProxy                   string    // --noproxy
+	noProxySet                bool
 	frugal                    frugalFlag      // --frugal, HTTPSKIT_FRUGAL
 	local                     clientCertFlags // --cert-type, --pass, --unix-socket (get_local.go)
 }
@@ -137,6 +141,7 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.BoolVar(&f.verbose, "verbose", false, "alias of -v")
 	fs.BoolVar(&f.follow, "L", false, "follow redirects (off by default)")
 	fs.BoolVar(&f.follow, "location", false, "alias of -L")
+	fs.IntVar(&f.maxRedirs, "max-redirs", 50, "with -L, fail (exit 47) after `N` redirects (-1: no limit)")
 	fs.BoolVar(&f.fail, "f", false, "fail (exit 22) on an HTTP status of 400 or more, printing no body")
 	fs.BoolVar(&f.fail, "fail", false, "alias of -f")
 	fs.Var(&f.maxFilesize, "max-filesize", "fail when the response body is larger than `BYTES` (suffix k, M or G: 1024s; 0: no limit)")
@@ -146,6 +151,12 @@ func fetchFlagSet(name, usage string, f *fetchFlags, stderr io.Writer) *flag.Fla
 	fs.Var(&f.resolve, "resolve", "connect to ADDR for HOST:PORT (`HOST:PORT:ADDR`; repeatable), certificate still checked for HOST")
 	fs.BoolVar(&f.http11, "http1.1", false, "use HTTP/1.1 only")
 	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 when the server agrees (the default for https://; http:// stays HTTP/1.1)")
+	fs.Var(&f.proxy, "x", "use the proxy at `[http://|https://][user:password@]HOST[:PORT]` (default port 1080; \"\": none, whatever HTTPS_PROXY says)")
+	fs.Var(&f.proxy, "proxy", "alias of -x")
+	fs.Func("noproxy", "connect directly to the hosts in `LIST` (comma separated names, their subdomains, IP addresses, CIDR prefixes; * for all), instead of NO_PROXY", func(s string) error {
+		f.noProxy, f.noProxySet = s, true
+		return nil
+	})
 	fs.BoolVar(&f.compressed, "compressed", false, "ask for a gzip-compressed body and decompress it")
 	fs.Var(&f.frugal, "frugal", frugalUsage)
 	return fs
@@ -261,38 +272,6 @@ func targetFromURL(raw string) (target, error) {
 	return t, nil
 }
 
-// redirectTo resolves loc against the current target.
-func redirectTo(cur target, loc string) (target, error) {
-	base, err := url.Parse(cur.url())
-	if err != nil {
-		return cur, fmt.Errorf("bad URL %q: %v", cur.url(), err)
-	}
-	u, err := base.Parse(loc)
-	if err != nil {
-		return cur, fmt.Errorf("bad redirect Location %q: %v", loc, err)
-	}
-	next, err := targetFromURL(u.String())
-	if err != nil {
-		return cur, fmt.Errorf("redirect to %q: %v", u, err)
-	}
-	o := cur.opts
-	if next.opts.Host != o.Host || next.opts.Port != o.Port || next.plain != cur.plain {
-		o.Headers = o.Headers.Clone()
-		o.Headers.Del("Authorization") // as curl: no credentials to another host
-		o.Auth = ""
-	}
-	o.Host, o.Port, o.Path = next.opts.Host, next.opts.Port, next.opts.Path
-	return target{opts: o, plain: next.plain}, nil
-}
-
-func isRedirect(code int) bool {
-	switch code {
-	case 301, 302, 303, 307, 308:
-		return true
-	}
-	return false
-}
-
 // apply copies the flags into o.
 func (f *fetchFlags) apply(o *https.Options) error {
 	for _, h := range f.headers {
@@ -343,6 +322,8 @@ func (f *fetchFlags) apply(o *https.Options) error {
 		return usagef("--http1.1 and --http2 exclude each other")
 	case f.retry < 0:
 		return usagef("--retry %d: want 0 or more", f.retry)
+	case f.maxRedirs < -1:
+		return usagef("--max-redirs %d: want -1 (no limit) or more", f.maxRedirs)
 	}
 	return nil
 }

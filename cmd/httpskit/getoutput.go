@@ -59,6 +59,10 @@ func (tr *transfer) output(res *https.IncomingMessage) error {
 		defer p.done()
 		src = io.TeeReader(src, p)
 	}
+	// --compressed decodes here, not with https.Options.Decompress: as curl,
+	// -w size_download counts the bytes as they came (compressed), and -i
+	// and -D show Content-Encoding and Content-Length as sent; Decompress
+	// drops both headers and its body is the decoded one.
 	if f.compressed && strings.EqualFold(res.Headers.Get("Content-Encoding"), "gzip") {
 		gz, err := gzip.NewReader(src)
 		if err != nil {

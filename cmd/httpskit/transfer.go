@@ -24,6 +24,8 @@ type transfer struct {
 	stdout         *countingWriter
 	stderr         io.Writer
 	conn           *connector
+	agent          *https.Agent // this run's: pool and proxy
+	proxies        proxies
 	stats          stats
 	headers        io.Writer // -D, opened on first use
 	headersFile    *os.File
@@ -47,8 +49,14 @@ func newTransfer(f *fetchFlags, rawURL string, stdout, stderr io.Writer) (*trans
 	if err != nil {
 		return nil, err
 	}
-	return &transfer{f: f, first: t, last: t, body: body, stdout: &countingWriter{w: stdout},
-		stderr: stderr, conn: conn, expectedLength: -1}, nil
+	tr := &transfer{f: f, body: body, stdout: &countingWriter{w: stdout},
+		stderr: stderr, conn: conn, expectedLength: -1}
+	if tr.agent, err = f.newAgent(&tr.proxies); err != nil {
+		return nil, err
+	}
+	t.opts.Agent = tr.agent
+	tr.first, tr.last = t, t
+	return tr, nil
 }
 
 // run makes the transfer, retrying as --retry says, and returns its
@@ -60,6 +68,7 @@ func (tr *transfer) run(ctx context.Context) error {
 		defer cancel()
 	}
 	defer tr.conn.closeIdle()
+	defer tr.agent.CloseIdleConnections()
 	defer tr.closeHeaders()
 	for attempt := 0; ; attempt++ {
 		tr.stats.reset()
@@ -98,23 +107,24 @@ func (tr *transfer) once(ctx context.Context, mayRetry bool) error {
 			res.Close()
 			return err
 		}
-		loc := res.Headers.Get("Location")
-		if tr.f.follow && loc != "" && isRedirect(res.StatusCode) {
-			res.Close()
-			if redirects >= 10 {
-				return errors.New("too many redirects (10)")
-			}
-			if cur, err = redirectTo(cur, loc); err != nil {
+		if tr.f.follow {
+			next, plain, ok, err := https.RedirectPlain(cur.opts, cur.plain, res.StatusCode, res.Headers.Get("Location"))
+			if err != nil {
+				res.Close()
 				return err
 			}
-			tr.stats.redirected()
-			if res.StatusCode == 303 || (res.StatusCode == 301 || res.StatusCode == 302) && cur.opts.Method == "POST" {
-				cur.opts.Method, body = "GET", nil
-				cur.opts.Headers = cur.opts.Headers.Clone()
-				cur.opts.Headers.Del("Content-Length")
-				cur.opts.Headers.Del("Content-Type")
+			if ok {
+				res.Close()
+				if tr.f.maxRedirs >= 0 && redirects >= tr.f.maxRedirs {
+					return failure(errTooManyRedirects, "maximum (%d) redirects followed (--max-redirs)", tr.f.maxRedirs)
+				}
+				if next.Method != cur.opts.Method && next.Method == "GET" {
+					body = nil // 303, or 301/302 after a POST: a GET without the body
+				}
+				cur = target{opts: next, plain: plain}
+				tr.stats.redirected()
+				continue
 			}
-			continue
 		}
 		if mayRetry && retryableStatus(res.StatusCode) {
 			res.Close()
@@ -142,6 +152,9 @@ func (tr *transfer) classify(ctx context.Context, err error) error {
 		return failure(errInterrupted, "interrupted with %d bytes received", tr.stats.size.Load())
 	case tr.connTimedOut.Load():
 		return failure(https.ErrTimeout, "timed out: no connection after --connect-timeout %v", time.Duration(tr.f.connTO))
+	}
+	if perr := tr.proxies.explainProxy(err); perr != nil {
+		return perr
 	}
 	return explain(err, tr.last.opts)
 }

@@ -1,4 +1,9 @@
-package https
+// Package squidtest runs Debian's squid, a real forward proxy, for tests:
+// started on free loopback ports by the test that asks for it and stopped
+// when that test ends. It is for tests only; squid is found with
+// internal/testenv.LookPath (skipped locally when missing, a failure when
+// CI=true).
+package squidtest
 
 import (
 	"bufio"
@@ -19,13 +24,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/internal/testenv"
 )
 
-// squid is Debian's squid, a real forward proxy, started by a test on free
+// Proxy is Debian's squid, a real forward proxy, started by a test on free
 // loopback ports and stopped when the test ends.
-type squid struct {
+type Proxy struct {
 	URL    *url.URL // http://127.0.0.1:PORT
 	TLSURL *url.URL // https://127.0.0.1:PORT, when started with tls
 	dir    string
@@ -34,22 +38,24 @@ type squid struct {
 	output strings.Builder // squid's stderr (its cache.log at debug level 1)
 }
 
-// squidConfig says how to start squid.
-type squidConfig struct {
-	users map[string]string // Basic auth users and passwords; nil: no authentication
-	tls   bool              // also an https_port, with a certificate from testCA for 127.0.0.1
-	hosts map[string]string // names only squid resolves, to addresses
+// Config says how to start squid.
+type Config struct {
+	Users map[string]string // Basic auth users and passwords; nil: no authentication
+	// CertPEM and KeyPEM, when set, open an https_port too, with this
+	// certificate (it must name 127.0.0.1).
+	CertPEM, KeyPEM []byte
+	Hosts           map[string]string // names only squid resolves, to addresses
 }
 
 // squidReady is in the line squid writes once it accepts connections on a
 // port ("Accepting HTTP Socket connections at ...", "Accepting HTTPS ...").
 var squidReady = regexp.MustCompile(`Accepting HTTPS? Socket connections at`)
 
-// startSquid starts squid with a squid.conf written for cfg in a temporary
+// Start starts squid with a squid.conf written for cfg in a temporary
 // directory that also takes its logs: no cache, no pid file, no DNS server
-// (names in cfg.hosts only). It returns once squid accepts connections on
+// (names in cfg.Hosts only). It returns once squid accepts connections on
 // its ports, which it says on stderr: no polling.
-func startSquid(t *testing.T, cfg squidConfig) *squid {
+func Start(t testing.TB, cfg Config) *Proxy {
 	t.Helper()
 	bin := testenv.LookPath(t, "squid", "/usr/sbin/squid")
 	dir := t.TempDir()
@@ -71,19 +77,16 @@ func startSquid(t *testing.T, cfg squidConfig) *squid {
 		return p
 	}
 	var hosts strings.Builder
-	for name, addr := range cfg.hosts {
+	for name, addr := range cfg.Hosts {
 		fmt.Fprintf(&hosts, "%s %s\n", addr, name)
 	}
-	sq := &squid{dir: dir, URL: &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(closedPort(t))}}
+	sq := &Proxy{dir: dir, URL: &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(freePort(t))}}
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "http_port %s\n", sq.URL.Host)
 	ready := 1
-	if cfg.tls {
-		cert, key, err := testCA(t).Issue(certs.LeafOptions{Hosts: []string{"127.0.0.1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sq.TLSURL = &url.URL{Scheme: "https", Host: "127.0.0.1:" + strconv.Itoa(closedPort(t))}
+	if cfg.CertPEM != nil {
+		cert, key := cfg.CertPEM, cfg.KeyPEM
+		sq.TLSURL = &url.URL{Scheme: "https", Host: "127.0.0.1:" + strconv.Itoa(freePort(t))}
 		fmt.Fprintf(&conf, "https_port %s tls-cert=%s tls-key=%s\n", sq.TLSURL.Host, write("proxy.pem", string(cert)), write("proxy-key.pem", string(key)))
 		ready++
 	}
@@ -98,9 +101,9 @@ hosts_file %[2]s
 dns_nameservers 127.0.0.1
 shutdown_lifetime 0 seconds
 `, dir, write("hosts", hosts.String()))
-	if cfg.users != nil {
+	if cfg.Users != nil {
 		var passwd strings.Builder
-		for user, pass := range cfg.users {
+		for user, pass := range cfg.Users {
 			sum := md5.Sum([]byte(pass)) // a form basic_ncsa_auth accepts
 			fmt.Fprintf(&passwd, "%s:%s\n", user, hex.EncodeToString(sum[:]))
 		}
@@ -152,9 +155,9 @@ shutdown_lifetime 0 seconds
 	select {
 	case <-up:
 	case <-exited:
-		t.Fatalf("squid exited before accepting connections (%v):\n%s", waitErr, sq.log())
+		t.Fatalf("squid exited before accepting connections (%v):\n%s", waitErr, sq.Log())
 	case <-deadline:
-		t.Fatalf("squid did not accept connections within 60s:\n%s", sq.log())
+		t.Fatalf("squid did not accept connections within 60s:\n%s", sq.Log())
 	}
 	// Squid logs "Accepting" as it schedules the job that calls listen(),
 	// so a connection made at once may still be refused: confirm each port
@@ -175,9 +178,9 @@ shutdown_lifetime 0 seconds
 			}
 			select {
 			case <-exited:
-				t.Fatalf("squid exited before accepting connections (%v):\n%s", waitErr, sq.log())
+				t.Fatalf("squid exited before accepting connections (%v):\n%s", waitErr, sq.Log())
 			case <-deadline:
-				t.Fatalf("squid's port %s refused connections for 60s:\n%s", addr, sq.log())
+				t.Fatalf("squid's port %s refused connections for 60s:\n%s", addr, sq.Log())
 			case <-time.After(5 * time.Millisecond): // until its listen() ran
 			}
 		}
@@ -185,16 +188,28 @@ shutdown_lifetime 0 seconds
 	return sq
 }
 
-// log returns what squid wrote on stderr so far.
-func (sq *squid) log() string {
+// Log returns what squid wrote on stderr so far.
+func (sq *Proxy) Log() string {
 	sq.mu.Lock()
 	defer sq.mu.Unlock()
 	return sq.output.String()
 }
 
-// withUser returns u with Basic credentials user:pass.
-func withUser(u *url.URL, user, pass string) *url.URL {
+// WithUser returns a copy of u with Basic credentials user:pass.
+func WithUser(u *url.URL, user, pass string) *url.URL {
 	c := *u
 	c.User = url.UserPassword(user, pass)
 	return &c
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
 }
