@@ -188,7 +188,7 @@ func newPlan(opts Options) (plan, error) {
 		key.Headers = opts.Headers.Clone() // the caller may change its map later
 		a.plans.add(key, p)
 	}
-	cert, key, err := clientPair(&opts) // pfx.go
+	cert, key, err := a.clientPair(&opts) // pfx.go
 	if err == nil {
 		p.tls, err = a.loadTLS(opts.CA, cert, key, opts.InsecureSkipVerify)
 	}

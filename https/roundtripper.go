@@ -59,7 +59,7 @@ type roundTripper struct {
 
 // transport loads the TLS options and returns the agent's transport for them.
 func (rt *roundTripper) transport() (*http.Transport, error) {
-	cert, key, err := clientPair(&rt.opts) // pfx.go
+	cert, key, err := rt.agent.clientPair(&rt.opts) // pfx.go
 	var s tlsSettings
 	if err == nil {
 		s, err = rt.agent.loadTLS(rt.opts.CA, cert, key, rt.opts.InsecureSkipVerify)

@@ -297,8 +297,8 @@ func TestACMERenew(t *testing.T) {
 	}
 }
 
-// orderedLocks is a Storage whose Lock waits for after to be closed, and closes locked once
-// it holds a lock.
+// orderedLocks is a Storage whose Lock of an order lock waits for after to be closed, and
+// closes locked once it holds one. The session-ticket keys' lock passes straight through.
 type orderedLocks struct {
 	storage.Storage
 	after, locked chan struct{}
@@ -306,6 +306,9 @@ type orderedLocks struct {
 }
 
 func (o orderedLocks) Lock(ctx context.Context, name string, ttl time.Duration) error {
+	if name == TicketKeysKey { // the listeners' session-ticket keys, not the order
+		return o.Storage.Lock(ctx, name, ttl)
+	}
 	select {
 	case <-o.after:
 	case <-ctx.Done():

@@ -32,19 +32,20 @@ const removeGrace = 5 * time.Second
 // its router. A Listener is created by AddHTTPServer, AddHTTPSServer or AddHTTP2Server and is
 // safe for concurrent use.
 type Listener struct {
-	srv    *Server
-	kind   string
-	host   string
-	port   int // as configured: 0 means any free port
-	lim    limits
-	socket string            // HTTPConfig.SocketPath: a Unix socket instead of TCP
-	mode   fs.FileMode       // HTTPConfig.SocketMode
-	given  net.Listener      // HTTPConfig.NetListener: the caller's socket
-	tlsCfg *tls.Config       // nil for plain HTTP
-	files  *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
-	acme   *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
-	hsts   bool              // send Strict-Transport-Security (ACME listeners)
-	obs    Observer          // nil: no access log and no observer (observe.go)
+	srv     *Server
+	kind    string
+	host    string
+	port    int // as configured: 0 means any free port
+	lim     limits
+	socket  string            // HTTPConfig.SocketPath: a Unix socket instead of TCP
+	mode    fs.FileMode       // HTTPConfig.SocketMode
+	given   net.Listener      // HTTPConfig.NetListener: the caller's socket
+	tlsCfg  *tls.Config       // nil for plain HTTP
+	files   *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
+	acme    *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
+	hsts    bool              // send Strict-Transport-Security (ACME listeners)
+	obs     Observer          // nil: no access log and no observer (observe.go)
+	tickets *ticketKeys       // nil when crypto/tls handles session tickets alone (ticketkeys.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -330,6 +331,9 @@ func (l *Listener) unbind() {
 
 // serve starts serving the bound socket in its own goroutine.
 func (l *Listener) serve() {
+	if l.tickets != nil {
+		l.tickets.sync(context.Background()) // off the lock: it may wait for the Storage (ticketSyncTimeout at most)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ln == nil || l.serving != nil {
@@ -356,6 +360,9 @@ func (l *Listener) serve() {
 		}
 		if l.acme != nil {
 			defer runACME(l.acme)() // the same
+		}
+		if l.tickets != nil {
+			defer l.tickets.run()()
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			// Serve closed the socket: the listener no longer runs.
