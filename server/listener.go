@@ -262,19 +262,22 @@ func (l *Listener) checkServe(hs *http.Server) error {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if l.tlsCfg == nil && l.srv.acme.serveChallenge(w, r) {
-		return
+	ex := new(exchange)
+	if l.obs != nil {
+		start := time.Now()
+		defer l.observe(ex, r, start) // observe.go
+	}
+	if l.tlsCfg == nil && l.srv.acme.list.Load() != nil {
+		// An ACME HTTP-01 challenge is answered before any route, through the writer that
+		// records status and bytes, so that the access log and the Observer see it too.
+		ex.res.init(w, r)
+		if l.srv.acme.serveChallenge(&ex.res.w, r) {
+			return
+		}
 	}
 	if l.hsts {
 		w.Header()["Strict-Transport-Security"] = hstsValue
 	}
-	ex := new(exchange)
-	if l.obs == nil {
-		l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
-		return
-	}
-	start := time.Now()
-	defer l.observe(ex, r, start) // observe.go
 	l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
 }
 
