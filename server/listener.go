@@ -185,14 +185,16 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config, h2e
 // newHTTPServer makes the net/http server of one run of l. The first run's comes from l's
 // settings. A restart's is a copy of prev, the server of the run before: every exported field
 // is copied by reflection, so each one set through Original carries over, including fields a
-// later Go adds. The one field net/http fills in itself while serving, TLSNextProto (it adds
-// its "h2" handler, bound to the old server), is instead taken as it was before that run
-// served (l.nextProto).
+// later Go adds. Two fields are not copied: TLSNextProto, which net/http fills in itself
+// while serving (it adds its "h2" handler, bound to the old server), is taken as it was
+// before that run served (l.nextProto); and TLSConfig, of which each run serves a copy
+// (see serve), is l's own again.
 func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 	if prev != nil {
 		hs := new(http.Server)
 		copyExported(hs, prev)
 		hs.TLSNextProto = maps.Clone(l.nextProto)
+		hs.TLSConfig = l.tlsCfg // the run's own copy (serve) is not carried over
 		return hs
 	}
 	hs := &http.Server{
@@ -231,6 +233,9 @@ func copyExported(dst, src *http.Server) {
 // two ECDHE AES-128-GCM suites when CipherSuites is set and TLS 1.2 is allowed.
 func (l *Listener) checkServe(hs *http.Server) error {
 	tc := hs.TLSConfig
+	if l.used { // a restart serves l.tlsCfg (newHTTPServer), not the last run's copy
+		tc = l.tlsCfg
+	}
 	if tc == nil || tc.CipherSuites == nil || tc.MinVersion >= tls.VersionTLS13 {
 		return nil
 	}
@@ -258,19 +263,22 @@ func (l *Listener) checkServe(hs *http.Server) error {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if l.tlsCfg == nil && l.srv.acme.serveChallenge(w, r) {
-		return
+	ex := new(exchange)
+	if l.obs != nil {
+		start := time.Now()
+		defer l.observe(ex, r, start) // observe.go
+	}
+	if l.tlsCfg == nil && l.srv.acme.list.Load() != nil {
+		// An ACME HTTP-01 challenge is answered before any route, through the writer that
+		// records status and bytes, so that the access log and the Observer see it too.
+		ex.res.init(w, r)
+		if l.srv.acme.serveChallenge(&ex.res.w, r) {
+			return
+		}
 	}
 	if l.hsts {
 		w.Header()["Strict-Transport-Security"] = hstsValue
 	}
-	ex := new(exchange)
-	if l.obs == nil {
-		l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
-		return
-	}
-	start := time.Now()
-	defer l.observe(ex, r, start) // observe.go
 	l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
 }
 
@@ -347,6 +355,10 @@ func (l *Listener) serve() {
 	l.useHTTP2Engine(hs) // after limitConns: the engine calls the ConnState it sets
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
+		// Serve writes net/http's HTTP/2 settings into hs.TLSConfig as it starts, on its
+		// own goroutine; handshakes use l.tlsCfg, which ReloadCertificate and the
+		// ticket-key rotator read and update meanwhile. So the run gets a copy.
+		hs.TLSConfig = l.tlsCfg.Clone()
 	}
 	done := make(chan struct{})
 	l.serving = done

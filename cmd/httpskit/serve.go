@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/metrics"
 	"github.com/httpskit/httpskit/internal/siteconfig"
 	"github.com/httpskit/httpskit/server"
 	"github.com/httpskit/httpskit/storage"
@@ -37,16 +38,17 @@ type serveFlags struct {
 	quiet, compress, spa                      bool   // --quiet, --compress, --spa
 	logFormat, cors                           string // --log-format, --cors
 	accessLog                                 *slog.Logger
-	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
-	grace                                     time.Duration // --grace
-	debugAddr                                 string        // --debug-addr
-	listen                                    listenFlags   // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
-	metricsAddr                               string        // --metrics-addr
-	metricsPublic                             bool          // --metrics-public
-	names                                     nameList      // --name (lan.go)
-	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
-	frugal                                    frugalFlag    // --frugal, HTTPSKIT_FRUGAL (frugal.go)
-	storage                                   string        // --storage
+	maxConns, maxConnsPerIP                   int                // --max-conns, --max-conns-per-ip
+	grace                                     time.Duration      // --grace
+	debugAddr                                 string             // --debug-addr
+	listen                                    listenFlags        // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
+	metricsAddr                               string             // --metrics-addr
+	metricsPublic                             bool               // --metrics-public
+	metrics                                   *metrics.Collector // with --metrics-addr: every listener's Observer
+	names                                     nameList           // --name (lan.go)
+	acme                                      acmeFlags          // --domain, --acme-* (acme.go)
+	frugal                                    frugalFlag         // --frugal, HTTPSKIT_FRUGAL (frugal.go)
+	storage                                   string             // --storage
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -155,6 +157,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	if f.metricsAddr != "" {
+		f.metrics = newMetrics(s) // before the listeners: tune makes it their Observer
+	}
 	dev := &devCert{root: f.caRoot, names: f.names}
 	what := f.config
 	var plain map[*server.Listener]string // http listeners that serve the site, and why
@@ -172,7 +177,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var met *sideServer
 	if f.metricsAddr != "" {
-		if met, err = startMetrics(f.metricsAddr, s); err != nil {
+		if met, err = startMetrics(f.metricsAddr, s, f.metrics); err != nil {
 			return err
 		}
 		defer met.Close()
@@ -325,10 +330,14 @@ func arrivedOn(r *http.Request, ls []*server.Listener) bool {
 	return false
 }
 
-// tune sets what the flags say of every listener: frugal HTTP/2 limits and the access log.
+// tune sets what the flags say of every listener: frugal HTTP/2 limits, the access log, and
+// the metrics' request counts.
 func (f serveFlags) tune(hc *server.HTTPConfig) {
 	frugalLimits(hc, f.frugal)
 	hc.AccessLog = f.accessLog
+	if f.metrics != nil { // a nil *Collector would be a non-nil Observer
+		hc.Observer = server.Observers(hc.Observer, f.metrics)
+	}
 }
 
 // configureFromFile adds the listeners and routes of the config file name; tune sets what
