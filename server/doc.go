@@ -21,8 +21,8 @@
 //
 // Listeners bind "localhost" unless told otherwise: 127.0.0.1 and [::1] on one port, as browsers
 // reach it by either. TLS listeners accept TLS 1.2 and newer only and negotiate HTTP/2 or
-// HTTP/1.1 by ALPN; HTTP/2 is served by httpskit's batching engine (HTTPSConfig.HTTP2Engine;
-// HTTP2NetHTTP goes back to net/http's). Everything a client controls is bounded (see
+// HTTP/1.1 by ALPN; HTTP/2 is served by net/http's engine, or by httpskit's batching one
+// (HTTPSConfig.HTTP2Engine, HTTP2Batching: half of its CPU per request or less). Everything a client controls is bounded (see
 // HTTPConfig): the time to send headers (10s), to send the whole request (2m), to receive the
 // response (10m), to sit idle between requests (2m), the header size (64 KiB, larger gets 431)
 // and the body size (32 MiB, larger gets 413). A TLS handshake must finish within the shortest
