@@ -3,7 +3,6 @@ package https
 import (
 	"errors"
 	"io"
-	"net/http"
 )
 
 // The life of a request is one state machine. Its state changes only in
@@ -80,7 +79,9 @@ func (r *ClientRequest) transitionLocked(m move) after {
 	switch m.to {
 	case stateSending:
 		r.state = stateSending
-		var body io.ReadCloser = http.NoBody
+		// No body is a nil Body, as in net/http's own GETs: http.NoBody
+		// would make the transport copy its nothing through a LimitReader.
+		var body io.ReadCloser
 		cl := int64(0)
 		if m.withBody {
 			pr, pw := io.Pipe()
