@@ -227,18 +227,30 @@ func (a *activityReader) Close() error { return a.r.Close() }
 // newMessage builds the IncomingMessage of resp, the answer to the request
 // of plan p (r's own, or a redirect's).
 func newMessage(r *ClientRequest, p *plan, resp *http.Response) *IncomingMessage {
-	reason := strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))
 	return &IncomingMessage{
 		Headers:       resp.Header,
 		Method:        p.method,
 		StatusCode:    resp.StatusCode,
-		StatusMessage: strings.TrimSpace(reason),
+		StatusMessage: reasonPhrase(resp.Status, resp.StatusCode),
 		URL:           p.urlString,
 		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
 		bound:         bodyBound{limit: p.maxBody, length: resp.ContentLength},
 	}
+}
+
+// reasonPhrase is the reason phrase of status, net/http's Response.Status
+// ("200 OK"): what follows the code, without surrounding space. It does not
+// format the code to compare it, which would allocate for every response.
+func reasonPhrase(status string, code int) string {
+	if code < 100 || code > 999 {
+		return strings.TrimSpace(strings.TrimPrefix(status, strconv.Itoa(code)))
+	}
+	if len(status) >= 3 && status[0] == byte('0'+code/100) && status[1] == byte('0'+code/10%10) && status[2] == byte('0'+code%10) {
+		status = status[3:]
+	}
+	return strings.TrimSpace(status)
 }
 
 // httpVersion is "major.minor", without allocating for the usual versions.
