@@ -150,7 +150,7 @@ func (r *ClientRequest) apply(a after) {
 	if a.msg != nil {
 		a.msg.body.Close()
 	}
-	r.cancel()
+	r.ctx.cancel()
 }
 
 // locked runs f with l.mu held and returns what it returns.

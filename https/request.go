@@ -27,12 +27,10 @@ type ClientRequest struct {
 	l         loop
 	plan      plan
 	transport *http.Transport
-	ctx       context.Context // internal; cancelled when the request ends
-	cancel    context.CancelFunc
+	ctx       reqCtx      // the round trip's: cancelled when the request ends (reqctx.go)
 	stopCtx   func() bool // stops the caller's context watch
 	timer     idleTimer
 	respDone  chan struct{} // closed on 'response' or on termination
-	askCtx    certAskedCtx  // the round trip's context: ctx, and where the TLS config notes a certificate request
 	trace     httptrace.ClientTrace
 	rtTaken   atomic.Bool   // the round trip is running (on its goroutine or in Response)
 	rtBody    io.ReadCloser // the round trip's body and length, set before it starts
@@ -94,7 +92,12 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 		o := opts
 		r.follow = &o
 	}
-	r.ctx, r.cancel = context.WithCancel(parent)
+	// The round trip's context: the trace hooks that fire 'socket' and
+	// 'finish' under it, so that contexts net/http derives from r.ctx find
+	// r.ctx first (reqctx.go).
+	r.trace.GotConn = r.gotConn
+	r.trace.WroteRequest = r.wroteRequest
+	r.ctx.parent = httptrace.WithClientTrace(parent, &r.trace)
 	r.timer.req = r
 	if onResponse != nil {
 		r.OnResponse(onResponse)

@@ -48,8 +48,6 @@ func (r *ClientRequest) wroteRequest(info httptrace.WroteRequestInfo) {
 
 // roundTrip runs in its own goroutine for the life of the request headers.
 func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
-	r.trace.GotConn = r.gotConn
-	r.trace.WroteRequest = r.wroteRequest
 	// The plan belongs to this request alone, and RoundTrip does not modify
 	// the request, so its URL and header are used as they are.
 	req := http.Request{ // on the stack: WithContext below copies it
@@ -63,8 +61,7 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		Body:          body,
 		ContentLength: cl,
 	}
-	r.askCtx.Context = r.ctx
-	rq := req.WithContext(httptrace.WithClientTrace(&r.askCtx, &r.trace))
+	rq := req.WithContext(&r.ctx)
 	resp, err := r.transport.RoundTrip(rq)
 	final := &r.plan
 	if err == nil && r.follow != nil {
@@ -132,7 +129,7 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 	if !errors.As(err, &e) {
 		kind := kindOf(err, ph)
 		switch {
-		case kind == ErrHandshake && r.askCtx.asked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
+		case kind == ErrHandshake && r.ctx.asked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
 			// TLS 1.2 servers answer a missing client certificate so.
 			kind = ErrClientCertRefused
 		case ph == phaseRoundTrip && r.clientCertRefused(err, kind):
@@ -159,7 +156,7 @@ func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
 	if kind == ErrClientCertRefused {
 		return true
 	}
-	if !r.askCtx.asked.Load() || kind != nil && kind != ErrClosed {
+	if !r.ctx.asked.Load() || kind != nil && kind != ErrClosed {
 		return false
 	}
 	var (
