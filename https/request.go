@@ -78,12 +78,11 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	if err != nil {
 		return nil, err
 	}
-	p, t := connectFor(ctx, agentOf(&opts), p, opts.Port)
 	r := &ClientRequest{
-		plan:      p,
-		transport: t,
-		respDone:  make(chan struct{}),
+		plan:     p,
+		respDone: make(chan struct{}),
 	}
+	r.transport = connectFor(ctx, agentOf(&opts), &r.plan, opts.Port)
 	parent := ctx // for its values: its cancellation is Abort, below
 	if ctx.Done() != nil {
 		parent = context.WithoutCancel(ctx)

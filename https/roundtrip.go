@@ -293,7 +293,7 @@ func (r *ClientRequest) followRedirects(req *http.Request, resp *http.Response, 
 		req = req.WithContext(req.Context()) // a shallow copy, with the same trace
 		req.Method, req.URL, req.Header, req.Host = np.method, np.url, np.header, np.host
 		req.Body, req.ContentLength = http.NoBody, 0
-		np, t := connectFor(req.Context(), agentOf(&next), np, next.Port) // a Connect of the context holds
+		t := connectFor(req.Context(), agentOf(&next), &np, next.Port) // a Connect of the context holds
 		req.URL, req.Host = np.url, np.host
 		if resp, err = t.RoundTrip(req); err != nil {
 			return nil, nil, err
