@@ -99,8 +99,7 @@ func (r *ClientRequest) transitionLocked(m move) after {
 		r.state = stateReceiving
 		r.msg = m.msg
 		r.response.fireLocked(&r.l, m.msg)
-		r.respReady = true
-		close(r.respDone)
+		r.respondedLocked()
 		return after{}
 	}
 
@@ -121,11 +120,34 @@ func (r *ClientRequest) transitionLocked(m move) after {
 		r.msg.closeEv.fireLocked(&r.l, struct{}{})
 	}
 	r.closeEv.fireLocked(&r.l, struct{}{})
-	if !r.respReady {
-		r.respReady = true
+	r.respondedLocked()
+	return after{release: true, pw: r.pw, msg: r.msg, stopCtx: r.stopCtx, cause: r.err}
+}
+
+// respondedLocked notes that the response arrived or the request ended,
+// and wakes whoever waits for it. l.mu must be held.
+func (r *ClientRequest) respondedLocked() {
+	if r.respReady {
+		return
+	}
+	r.respReady = true
+	if r.respDone != nil {
 		close(r.respDone)
 	}
-	return after{release: true, pw: r.pw, msg: r.msg, stopCtx: r.stopCtx, cause: r.err}
+}
+
+// respWaitLocked returns a channel closed once the response arrived or the
+// request ended. It is made only for a caller that has to wait: Response
+// after a round trip it ran itself finds the answer there already, and
+// needs none. l.mu must be held.
+func (r *ClientRequest) respWaitLocked() <-chan struct{} {
+	if r.respDone == nil {
+		r.respDone = make(chan struct{})
+		if r.respReady {
+			close(r.respDone)
+		}
+	}
+	return r.respDone
 }
 
 // apply does what a transition left to do. l.mu must not be held.
