@@ -12,8 +12,9 @@ import (
 )
 
 // Agent holds what requests share: the pool of kept-alive connections and
-// its limits, the proxy settings, the checked TLS settings and request
-// plans of recent Options, and the TLS session caches. It is Node's
+// its limits, the proxy settings, the checked TLS settings, the client
+// pairs opened with a passphrase and the request plans of recent Options,
+// and the TLS session caches. It is Node's
 // https.Agent. Options.Agent names the agent of a request; nil means
 // DefaultAgent.
 //
@@ -59,6 +60,7 @@ type Agent struct {
 
 	plans recent[Options, plan]          // plans, without TLS, of recent Options
 	tls   recent[tlsInputs, tlsSettings] // checked settings of recent TLS inputs
+	pairs recent[pairInputs, [2]string]  // PEM text of recent client pairs opened with a passphrase (pfx.go)
 
 	last       atomic.Pointer[pooled] // the entry transportFor returned last
 	mu         sync.Mutex

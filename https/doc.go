@@ -23,8 +23,10 @@
 //
 // An Agent (Node's https.Agent) holds what requests share: the kept-alive
 // connections and their limits (MaxConnsPerHost, MaxIdleConnsPerHost,
-// MaxIdleConns, IdleConnTimeout), the proxy, the checked TLS settings and
-// request plans of recent Options, and a TLS session cache per TLS setting,
+// MaxIdleConns, IdleConnTimeout), the proxy, the checked TLS settings,
+// client pairs opened with a passphrase (PFX, encrypted keys; the files are
+// still read on every request) and request plans of recent Options, and a
+// TLS session cache per TLS setting,
 // so a new connection resumes its session with a short handshake.
 // Options.Agent chooses it; nil means DefaultAgent. CloseIdleConnections
 // closes an agent's idle connections (the package function, DefaultAgent's).

@@ -201,7 +201,7 @@ func newPlan(opts Options) (plan, error) {
 		}
 		p.socket = opts.SocketPath
 	}
-	cert, key, err := clientPair(&opts) // pfx.go
+	cert, key, err := a.clientPair(&opts) // pfx.go
 	if err == nil {
 		p.tls, err = a.loadTLS(opts.CA, cert, key, opts.InsecureSkipVerify)
 	}

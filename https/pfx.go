@@ -10,13 +10,13 @@ import (
 	"github.com/httpskit/httpskit/certs"
 )
 
-// clientPair returns the client certificate and key of opts as loadTLS takes them. Without
+// clientPair returns the client certificate and key of opts as agent a's loadTLS takes them. Without
 // PFX and Passphrase that is Cert and Key as given (PEM text or files holding PEM or DER).
 // With either, or with Cert and no Key (a PKCS #12 file, or PEM holding both, as curl --cert
 // takes), the pair is opened here (certs.LoadKeyPair) and handed on as PEM text of the chain
 // and the plain PKCS #8 key; the files are read on every request, as loadTLS reads
-// its own, and a content seen recently is not decrypted again.
-func clientPair(opts *Options) (cert, key string, err error) {
+// its own, and a content the agent saw recently (a.pairs) is not decrypted again.
+func (a *Agent) clientPair(opts *Options) (cert, key string, err error) {
 	if opts.PFX == "" && opts.Passphrase == "" && (opts.Key != "" || opts.Cert == "") {
 		return opts.Cert, opts.Key, nil
 	}
@@ -36,7 +36,7 @@ func clientPair(opts *Options) (cert, key string, err error) {
 			}
 		}
 	}
-	if p, ok := recentPairs.find(in.same); ok {
+	if p, ok := a.pairs.find(in.same); ok {
 		return p[0], p[1], nil
 	}
 	pair, err := certs.LoadKeyPair(in.cert, in.key, in.passphrase)
@@ -53,7 +53,7 @@ func clientPair(opts *Options) (cert, key string, err error) {
 	}
 	p := [2]string{c.String(), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 	in.files[0], in.files[1] = slices.Clone(in.files[0]), slices.Clone(in.files[1])
-	recentPairs.add(in, p)
+	a.pairs.add(in, p)
 	return p[0], p[1], nil
 }
 
@@ -67,6 +67,3 @@ func (in *pairInputs) same(o *pairInputs) bool {
 	return in.cert == o.cert && in.key == o.key && in.passphrase == o.passphrase &&
 		bytes.Equal(in.files[0], o.files[0]) && bytes.Equal(in.files[1], o.files[1])
 }
-
-// recentPairs holds the PEM text of the last few pairs opened with a passphrase.
-var recentPairs recent[pairInputs, [2]string]

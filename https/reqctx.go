@@ -11,6 +11,22 @@ import (
 // sets when the server requested a client certificate.
 type certAskedKey struct{}
 
+// certAskedCtx is a context that answers certAskedKey with its own flag,
+// for the round trips of the RoundTripper (roundtripper.go); a request's
+// reqCtx has the flag itself.
+type certAskedCtx struct {
+	context.Context
+	asked atomic.Bool
+}
+
+// Value returns the flag for certAskedKey, and asks the parent otherwise.
+func (c *certAskedCtx) Value(key any) any {
+	if key == (certAskedKey{}) {
+		return &c.asked
+	}
+	return c.Context.Value(key)
+}
+
 // reqCtx is the context of a request's round trip, held in the request: the
 // values of the caller's context (whose cancellation is Abort, see Request,
 // not this context's), cancelled when the request ends, and the flag that

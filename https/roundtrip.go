@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -129,11 +130,11 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 	if !errors.As(err, &e) {
 		kind := kindOf(err, ph)
 		switch {
-		case kind == ErrHandshake && r.ctx.asked.Load() && strings.Contains(err.Error(), "tls: handshake failure"):
-			// TLS 1.2 servers answer a missing client certificate so.
-			kind = ErrClientCertRefused
-		case ph == phaseRoundTrip && r.clientCertRefused(err, kind):
-			kind = ErrClientCertRefused
+		case ph == phaseRoundTrip && r.ctx.asked.Load():
+			var conn net.Conn
+			var reused bool
+			r.holding(func() { conn, reused = r.conn, r.connReused })
+			kind = certRefusedKind(err, kind, conn, reused, false)
 		case kind == ErrHeaderTooLarge:
 			// net/http's HTTP/2 errors do not name the bound.
 			err = fmt.Errorf("past MaxHeaderBytes %d: %w", r.plan.maxHeader, err)
@@ -143,39 +144,45 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 	return r.closeWith(e, true)
 }
 
-// clientCertRefused reports whether err, a failure of the round trip, is
-// most likely the server refusing our client certificate. With TLS 1.3 the
-// server checks the certificate after the client's handshake is complete,
-// so its alert arrives as a read error on the connection, which net/http may
-// report only as a closed connection (HTTP/2: "client conn could not be
-// established"; HTTP/1: a broken pipe or EOF). A *tls.Conn keeps its read
-// error and returns it before touching the network connection, so it is
-// asked first; failing that, a fresh connection on which the server asked
-// for a certificate and then hung up before any response counts as refused.
-func (r *ClientRequest) clientCertRefused(err error, kind error) bool {
-	if kind == ErrClientCertRefused {
-		return true
+// certRefusedKind returns the kind of err, a failure of a round trip on
+// which the server asked for a client certificate, given kindOf's kind and
+// the connection (nil when none was made) and whether it was reused: a
+// refusal of our client certificate is ErrClientCertRefused, whatever it
+// looked like. TLS 1.2 servers refuse with a handshake_failure alert. With
+// TLS 1.3 the server checks the certificate after the client's handshake is
+// complete, so its alert arrives as a read error on the connection, which
+// net/http may report only as a closed connection (HTTP/2: "client conn
+// could not be established"; HTTP/1: a broken pipe or EOF). A *tls.Conn
+// keeps its read error and returns it before touching the network
+// connection, so it is asked first; failing that, a fresh connection on
+// which the server asked for a certificate and then hung up before any
+// response counts as refused. When no connection was handed over (net/http
+// gave up on it before its first request), handshake13 says whether a TLS
+// 1.3 handshake completed on the new connection.
+func certRefusedKind(err error, kind error, conn net.Conn, reused, handshake13 bool) error {
+	switch {
+	case kind == ErrClientCertRefused:
+		return kind
+	case kind == ErrHandshake && strings.Contains(err.Error(), "tls: handshake failure"):
+		return ErrClientCertRefused
+	case kind != nil && kind != ErrClosed:
+		return kind
 	}
-	if !r.ctx.asked.Load() || kind != nil && kind != ErrClosed {
-		return false
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		if conn == nil && handshake13 {
+			return ErrClientCertRefused
+		}
+		return kind
 	}
-	var (
-		tc     *tls.Conn
-		ok     bool
-		reused bool
-	)
-	r.holding(func() { tc, ok = r.conn.(*tls.Conn); reused = r.connReused })
-	if !ok || reused {
-		return false
-	}
-	if tc.ConnectionState().Version != tls.VersionTLS13 {
-		return false
+	if reused || tc.ConnectionState().Version != tls.VersionTLS13 {
+		return kind
 	}
 	tc.SetReadDeadline(time.Now())
-	if _, rerr := tc.Read(make([]byte, 1)); rerr != nil && isRemoteAlert(rerr) {
-		return isClientCertAlert(rerr)
+	if _, rerr := tc.Read(make([]byte, 1)); rerr != nil && isRemoteAlert(rerr) && !isClientCertAlert(rerr) {
+		return kind
 	}
-	return true
+	return ErrClientCertRefused
 }
 
 // timedOut runs when the inactivity timer expires.

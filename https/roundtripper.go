@@ -2,10 +2,14 @@ package https
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
 )
 
 // RoundTripper returns an http.RoundTripper that sends requests through the
@@ -59,7 +63,7 @@ type roundTripper struct {
 
 // transport loads the TLS options and returns the agent's transport for them.
 func (rt *roundTripper) transport() (*http.Transport, error) {
-	cert, key, err := clientPair(&rt.opts) // pfx.go
+	cert, key, err := rt.agent.clientPair(&rt.opts) // pfx.go
 	var s tlsSettings
 	if err == nil {
 		s, err = rt.agent.loadTLS(rt.opts.CA, cert, key, rt.opts.InsecureSkipVerify)
@@ -93,10 +97,26 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header["Accept-Encoding"] = acceptEncoding
 		decode = true
 	}
-	resp, err := t.RoundTrip(req)
+	var (
+		conn        net.Conn
+		reused      bool
+		handshake13 atomic.Bool
+	)
+	ask := &certAskedCtx{Context: httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { conn, reused = info.Conn, info.Reused },
+		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+			handshake13.Store(err == nil && cs.Version == tls.VersionTLS13)
+		},
+	})}
+	resp, err := t.RoundTrip(req.WithContext(ask))
 	if err != nil {
-		return nil, rtError(req, err, phaseRoundTrip)
+		err = rtError(req, err, phaseRoundTrip)
+		if e := err.(*Error); ask.asked.Load() {
+			e.Kind = certRefusedKind(e.Err, e.Kind, conn, reused, handshake13.Load()) // roundtrip.go
+		}
+		return nil, err
 	}
+	resp.Request = req
 	if decode && resp.ContentLength != 0 && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
 		decodeResponse(resp)
 	}

@@ -25,6 +25,7 @@ type acmeSite struct {
 	s      *Server
 	tl     *Listener
 	events chan ACMEEvent
+	plain  chan RequestInfo // requests the plain HTTP listener finished (its Observer)
 }
 
 func init() { acmeRetryMin = 50 * time.Millisecond }
@@ -33,7 +34,7 @@ func init() { acmeRetryMin = 50 * time.Millisecond }
 // httpPort when it is not zero) for domains, against p, keeping state in st.
 func startACME(t *testing.T, p *pebbletest.Pebble, st storage.Storage, tlsPort, httpPort int, a ACMEConfig) *acmeSite {
 	t.Helper()
-	site := &acmeSite{s: New(Config{}), events: make(chan ACMEEvent, 100)}
+	site := &acmeSite{s: New(Config{}), events: make(chan ACMEEvent, 100), plain: make(chan RequestInfo, 100)}
 	a.DirectoryURL = p.DirectoryURL
 	a.CARoots = p.APIRootFile
 	a.Notify = func(e ACMEEvent) { site.events <- e }
@@ -43,7 +44,8 @@ func startACME(t *testing.T, p *pebbletest.Pebble, st storage.Storage, tlsPort, 
 		t.Fatal(err)
 	}
 	if httpPort != 0 {
-		if _, err := site.s.AddHTTPServer(HTTPConfig{Host: "127.0.0.1", Port: httpPort}); err != nil {
+		obs := ObserverFunc(func(info RequestInfo) { site.plain <- info })
+		if _, err := site.s.AddHTTPServer(HTTPConfig{Host: "127.0.0.1", Port: httpPort, Observer: obs}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,6 +200,26 @@ func TestACMEHTTP01(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound || res.Header.Get("Strict-Transport-Security") != "" {
 		t.Errorf("unknown challenge over plain HTTP: %s, HSTS %q; want 404 from the router, no HSTS", res.Status, res.Header.Get("Strict-Transport-Security"))
 	}
+	// The listener's Observer (so the access log and serve's metrics) saw Pebble's challenge
+	// requests, answered 200 with the key authorization, then the unknown token's 404.
+	answered := 0
+	for info := range site.plain {
+		if !strings.HasPrefix(info.Request.URL.Path, "/.well-known/acme-challenge/") {
+			t.Errorf("plain listener observed %s %s", info.Request.Method, info.Request.URL)
+		}
+		if strings.HasSuffix(info.Request.URL.Path, "/unknown-token-1234567") {
+			if info.Status != http.StatusNotFound {
+				t.Errorf("unknown token observed with status %d, want 404", info.Status)
+			}
+			break
+		}
+		if info.Status == http.StatusOK && info.Bytes > 0 {
+			answered++
+		}
+	}
+	if answered == 0 {
+		t.Error("the plain listener's Observer saw no challenge answered 200 with a body")
+	}
 }
 
 // TestACMERefusedKeepsServing: Pebble refuses the name; the failure is reported with the CA's
@@ -275,8 +297,8 @@ func TestACMERenew(t *testing.T) {
 	}
 }
 
-// orderedLocks is a Storage whose Lock waits for after to be closed, and closes locked once
-// it holds a lock.
+// orderedLocks is a Storage whose Lock of an order lock waits for after to be closed, and
+// closes locked once it holds one. The session-ticket keys' lock passes straight through.
 type orderedLocks struct {
 	storage.Storage
 	after, locked chan struct{}
@@ -284,6 +306,9 @@ type orderedLocks struct {
 }
 
 func (o orderedLocks) Lock(ctx context.Context, name string, ttl time.Duration) error {
+	if name == TicketKeysKey { // the listeners' session-ticket keys, not the order
+		return o.Storage.Lock(ctx, name, ttl)
+	}
 	select {
 	case <-o.after:
 	case <-ctx.Done():

@@ -29,6 +29,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,6 +40,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -1026,16 +1028,21 @@ func BenchmarkServeFile(b *testing.B) {
 	compress := New(Config{})
 	check(b, compress.ServeDirectory("/", dir, DirectoryOptions{Listing: true, Compress: true}))
 	accessLog := AccessLogObserver(slog.New(AccessLogHandler(io.Discard, false)))
-	for _, tt := range []struct {
+	type row struct {
 		name string
 		h    http.Handler
 		log  Observer
-	}{
+	}
+	rows := []row{
 		{"nethttp-fileserver", http.FileServer(http.Dir(dir)), nil},
 		{"ours", plain, nil},
 		{"ours-compress", compress, nil},
 		{"ours-compress-log", compress, accessLog},
-	} {
+	}
+	for _, name := range slices.Sorted(maps.Keys(benchObservers)) { // metrics_bench_test.go
+		rows = append(rows, row{"ours-compress-log-" + name, compress, Observers(accessLog, benchObservers[name])})
+	}
+	for _, tt := range rows {
 		b.Run(tt.name, func(b *testing.B) {
 			r := benchRequest("GET", "/hello.txt")
 			r.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")

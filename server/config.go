@@ -241,8 +241,18 @@ type HTTPSConfig struct {
 	// site share: TLS session-ticket keys and, with ACME, the account, certificates and
 	// order locks. Give every instance behind one load balancer the same Storage (a
 	// storage/redisstore.Store) and a client resumes its TLS session on any of them. Nil
-	// means session-ticket keys live in this process only, and ACME state in
-	// DefaultStorage (a directory in the user's config directory).
+	// means ACME state in DefaultStorage (a directory in the user's config directory).
+	//
+	// Session-ticket keys rotate every TicketKeyRotation (an hour) and still decrypt for
+	// TicketKeyLifetime (a day) after; with a Storage they are kept under TicketKeysKey, so
+	// every instance encrypts with the same key. The listener reads them when it starts
+	// (waiting 5 seconds at most) and then on a goroutine of its own, never in a handshake.
+	// When the Storage fails the listener keeps serving with the keys it has, rotating them
+	// itself, logs the failure once and tries again every 30 seconds. Nil means the keys
+	// live in the listener, rotated on the same schedule; nil with a TLSConfig leaves
+	// tickets to crypto/tls and TLSConfig (keys set on it are kept; crypto/tls rotates its
+	// own daily). With a Storage, keys set on TLSConfig are replaced, unless it disables
+	// tickets or encrypts them itself (WrapSession, UnwrapSession).
 	Storage storage.Storage
 
 	// ACME, when set, obtains and renews the certificate from an ACME certificate authority

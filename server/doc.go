@@ -89,6 +89,14 @@
 //		ACME:       &ACMEConfig{Domains: []string{"example.com"}, Email: "you@example.com"},
 //	})
 //
+// # Session tickets and several instances
+//
+// A TLS listener rotates its session-ticket keys every hour and keeps each for a day after
+// (TicketKeyRotation, TicketKeyLifetime), off the handshake path. Instances of one site behind
+// a load balancer that share one HTTPSConfig.Storage (a storage/redisstore.Store, or a
+// storage.Dir on one machine) share the keys, so a client resumes its session on any of them;
+// the storage failing stops no listener (see HTTPSConfig.Storage and docs/scaling.md).
+//
 // # From AwesomeServer to this package
 //
 //	AwesomeServer                          package server

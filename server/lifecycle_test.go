@@ -106,7 +106,8 @@ func fillExported(t *testing.T, v any) {
 
 // TestRestartCopiesEveryField: the http.Server of a restarted listener carries every exported
 // field of the one before (by reflection, so this fails only if copying misses a field),
-// except TLSNextProto, which is what it was before net/http added its own "h2" handler.
+// except TLSNextProto, which is what it was before net/http added its own "h2" handler, and
+// TLSConfig, which is the listener's own (each run serves a copy of it).
 func TestRestartCopiesEveryField(t *testing.T) {
 	s := New(Config{})
 	l, err := s.AddHTTPSServer(HTTPSConfig{HTTPConfig: HTTPConfig{Host: "127.0.0.1"}, CertPEM: getPKI(t).certPEM, KeyPEM: getPKI(t).keyPEM})
@@ -120,7 +121,7 @@ func TestRestartCopiesEveryField(t *testing.T) {
 	pv, nv := reflect.ValueOf(prev).Elem(), reflect.ValueOf(next).Elem()
 	for i := range pv.NumField() {
 		f := pv.Type().Field(i)
-		if !f.IsExported() || f.Name == "TLSNextProto" {
+		if !f.IsExported() || f.Name == "TLSNextProto" || f.Name == "TLSConfig" {
 			continue
 		}
 		a, b := pv.Field(i), nv.Field(i)
@@ -136,6 +137,9 @@ func TestRestartCopiesEveryField(t *testing.T) {
 		if !same {
 			t.Errorf("restart lost http.Server.%s: %v, want %v", f.Name, b, a)
 		}
+	}
+	if next.TLSConfig != l.TLSConfig() {
+		t.Errorf("restart's TLSConfig = %p, want the listener's %p", next.TLSConfig, l.TLSConfig())
 	}
 	if _, ok := next.TLSNextProto["acme-tls/1"]; !ok || len(next.TLSNextProto) != 1 {
 		t.Errorf("restart TLSNextProto = %v, want the one set before serving", next.TLSNextProto)

@@ -32,19 +32,20 @@ const removeGrace = 5 * time.Second
 // its router. A Listener is created by AddHTTPServer, AddHTTPSServer or AddHTTP2Server and is
 // safe for concurrent use.
 type Listener struct {
-	srv    *Server
-	kind   string
-	host   string
-	port   int // as configured: 0 means any free port
-	lim    limits
-	socket string            // HTTPConfig.SocketPath: a Unix socket instead of TCP
-	mode   fs.FileMode       // HTTPConfig.SocketMode
-	given  net.Listener      // HTTPConfig.NetListener: the caller's socket
-	tlsCfg *tls.Config       // nil for plain HTTP
-	files  *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
-	acme   *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
-	hsts   bool              // send Strict-Transport-Security (ACME listeners)
-	obs    Observer          // nil: no access log and no observer (observe.go)
+	srv     *Server
+	kind    string
+	host    string
+	port    int // as configured: 0 means any free port
+	lim     limits
+	socket  string            // HTTPConfig.SocketPath: a Unix socket instead of TCP
+	mode    fs.FileMode       // HTTPConfig.SocketMode
+	given   net.Listener      // HTTPConfig.NetListener: the caller's socket
+	tlsCfg  *tls.Config       // nil for plain HTTP
+	files   *certFiles        // nil unless the certificate or client CA comes from files (reload.go)
+	acme    *acmecert.Manager // nil unless the certificate comes from ACME (acme.go)
+	hsts    bool              // send Strict-Transport-Security (ACME listeners)
+	obs     Observer          // nil: no access log and no observer (observe.go)
+	tickets *ticketKeys       // nil when crypto/tls handles session tickets alone (ticketkeys.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -183,14 +184,16 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 // newHTTPServer makes the net/http server of one run of l. The first run's comes from l's
 // settings. A restart's is a copy of prev, the server of the run before: every exported field
 // is copied by reflection, so each one set through Original carries over, including fields a
-// later Go adds. The one field net/http fills in itself while serving, TLSNextProto (it adds
-// its "h2" handler, bound to the old server), is instead taken as it was before that run
-// served (l.nextProto).
+// later Go adds. Two fields are not copied: TLSNextProto, which net/http fills in itself
+// while serving (it adds its "h2" handler, bound to the old server), is taken as it was
+// before that run served (l.nextProto); and TLSConfig, of which each run serves a copy
+// (see serve), is l's own again.
 func (l *Listener) newHTTPServer(prev *http.Server) *http.Server {
 	if prev != nil {
 		hs := new(http.Server)
 		copyExported(hs, prev)
 		hs.TLSNextProto = maps.Clone(l.nextProto)
+		hs.TLSConfig = l.tlsCfg // the run's own copy (serve) is not carried over
 		return hs
 	}
 	hs := &http.Server{
@@ -229,6 +232,9 @@ func copyExported(dst, src *http.Server) {
 // two ECDHE AES-128-GCM suites when CipherSuites is set and TLS 1.2 is allowed.
 func (l *Listener) checkServe(hs *http.Server) error {
 	tc := hs.TLSConfig
+	if l.used { // a restart serves l.tlsCfg (newHTTPServer), not the last run's copy
+		tc = l.tlsCfg
+	}
 	if tc == nil || tc.CipherSuites == nil || tc.MinVersion >= tls.VersionTLS13 {
 		return nil
 	}
@@ -256,19 +262,22 @@ func (l *Listener) checkServe(hs *http.Server) error {
 }
 
 func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if l.tlsCfg == nil && l.srv.acme.serveChallenge(w, r) {
-		return
+	ex := new(exchange)
+	if l.obs != nil {
+		start := time.Now()
+		defer l.observe(ex, r, start) // observe.go
+	}
+	if l.tlsCfg == nil && l.srv.acme.list.Load() != nil {
+		// An ACME HTTP-01 challenge is answered before any route, through the writer that
+		// records status and bytes, so that the access log and the Observer see it too.
+		ex.res.init(w, r)
+		if l.srv.acme.serveChallenge(&ex.res.w, r) {
+			return
+		}
 	}
 	if l.hsts {
 		w.Header()["Strict-Transport-Security"] = hstsValue
 	}
-	ex := new(exchange)
-	if l.obs == nil {
-		l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
-		return
-	}
-	start := time.Now()
-	defer l.observe(ex, r, start) // observe.go
 	l.srv.dispatch(ex, w, r, l.lim.maxBody, true)
 }
 
@@ -327,6 +336,9 @@ func (l *Listener) unbind() {
 
 // serve starts serving the bound socket in its own goroutine.
 func (l *Listener) serve() {
+	if l.tickets != nil {
+		l.tickets.sync(context.Background()) // off the lock: it may wait for the Storage (ticketSyncTimeout at most)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ln == nil || l.serving != nil {
@@ -341,6 +353,10 @@ func (l *Listener) serve() {
 	ln := l.limitConns(hs, l.ln)
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
+		// Serve writes net/http's HTTP/2 settings into hs.TLSConfig as it starts, on its
+		// own goroutine; handshakes use l.tlsCfg, which ReloadCertificate and the
+		// ticket-key rotator read and update meanwhile. So the run gets a copy.
+		hs.TLSConfig = l.tlsCfg.Clone()
 	}
 	done := make(chan struct{})
 	l.serving = done
@@ -353,6 +369,9 @@ func (l *Listener) serve() {
 		}
 		if l.acme != nil {
 			defer runACME(l.acme)() // the same
+		}
+		if l.tickets != nil {
+			defer l.tickets.run()()
 		}
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			// Serve closed the socket: the listener no longer runs.

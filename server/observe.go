@@ -16,7 +16,8 @@ type RequestInfo struct {
 	// Request is the request as net/http gave it to the router (its URL, Proto, RemoteAddr,
 	// TLS and headers; its body may have been read).
 	Request *http.Request
-	// Start is when the router got the request, after its headers were read.
+	// Start is when the listener got the request, after its headers were read. A plain HTTP
+	// listener's answers to ACME HTTP-01 challenges are observed too.
 	Start time.Time
 	// Duration is the time the routes took, from Start until the last route returned (the
 	// last bytes may still be in net/http's buffers).

@@ -92,6 +92,16 @@ func (c *HTTPSConfig) watchFiles(cfg *tls.Config) *certFiles {
 	return f
 }
 
+// setTicketKeys puts the session-ticket keys in service in the configuration that
+// configForClient hands out (a clone of base carries a copy of base's keys).
+func (f *certFiles) setTicketKeys(keys [][32]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.caCfg.Load(); c != nil {
+		c.SetSessionTicketKeys(keys)
+	}
+}
+
 func (f *certFiles) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return f.pair.Load(), nil
 }

@@ -764,3 +764,23 @@ func BenchmarkHandshakeReloadable(b *testing.B) {
 		cancel()
 	}
 }
+
+// TestReloadRightAfterStart: a client CA reload just after Start (or a restart) reads the
+// listener's TLS configuration while net/http's Serve sets itself up on another goroutine;
+// Serve writes its HTTP/2 settings into its own copy, so go test -race finds nothing here.
+func TestReloadRightAfterStart(t *testing.T) {
+	p := getPKI(t)
+	newCA, err := certs.NewCA("server test second client CA", 0)
+	must(t, err)
+	files := newReloadFiles(t, reloadIssue(t, certs.LeafOptions{}))
+	caFile := filepath.Join(t.TempDir(), "client-ca.pem")
+	cas := [][]byte{p.clientCA.CertPEM, newCA.CertPEM}
+	must(t, os.WriteFile(caFile, cas[0], 0o644))
+	s, _, _ := startReloading(t, files, HTTPSConfig{CA: caFile, ClientAuth: tls.RequireAndVerifyClientCert})
+	for i := range 10 {
+		must(t, s.Stop(context.Background()))
+		must(t, s.Start(context.Background()))
+		must(t, os.WriteFile(caFile, cas[i%2], 0o644))
+		must(t, s.ReloadCertificates())
+	}
+}

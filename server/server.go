@@ -118,6 +118,14 @@ func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
 		return nil, err
 	}
 	l.files = files
+	if l.tickets = cfg.newTicketKeys(tc, s.logger); l.tickets != nil && files != nil && files.ca != "" {
+		// The client CAs are handed out in a clone of tc that carries its own copy of the
+		// keys: keep both in step.
+		l.tickets.apply = func(keys [][32]byte) {
+			tc.SetSessionTicketKeys(keys)
+			files.setTicketKeys(keys)
+		}
+	}
 	if mgr != nil {
 		l.acme, l.hsts = mgr, !cfg.ACME.DisableHSTS
 		s.acme.add(mgr)

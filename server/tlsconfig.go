@@ -26,13 +26,14 @@ import (
 //     goroutine or in ReloadCertificate, never in a handshake. PEM text, bytes and a
 //     TLSConfig's own certificates are served as before, with no callback at all.
 //   - Session tickets stay on (SessionTicketsDisabled is left false unless TLSConfig sets
-//     it), so clients resume. With no SessionTicketKey set, crypto/tls makes and rotates the
-//     ticket keys itself (Config.ticketKeys in crypto/tls/common.go: a new key every
-//     ticketKeyRotation = 24h, older keys still accepted for ticketKeyLifetime = 7 days).
-//     The keys live in this config, so they survive Stop and Start; a TLSConfig given by the
-//     user is cloned once here, and Clone carries its keys over. A clone returned by
-//     GetConfigForClient has no keys of its own, so crypto/tls uses this config's
-//     (Config.ticketKeys(configForClient)): tickets survive a reload of the client CA.
+//     it), so clients resume. The ticket keys (ticketkeys.go) are put in this config with
+//     SetSessionTicketKeys by the listener's rotator, hourly, off the handshake path; a
+//     handshake reads them under the config's read lock exactly as it reads crypto/tls's
+//     own keys, and a ticket is decrypted by trying the key in service first. The keys live
+//     in this config, so they survive Stop and Start; the clone that GetConfigForClient
+//     hands out for a reloadable client CA carries a copy, which the rotator updates too.
+//     With a TLSConfig and no Storage, crypto/tls keeps making and rotating the keys itself
+//     (a new key every 24h, older keys accepted for 7 days), or uses those the user set.
 //   - DynamicRecordSizingDisabled stays false: crypto/tls starts a connection with small
 //     records that fit one TCP segment and grows them to 16 KB, as net/http does.
 //   - CurvePreferences and signature schemes stay Go's defaults (TLS 1.3 with X25519MLKEM768

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,8 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/httpskit/httpskit/storage/internal/locks"
 )
 
 // lockPoll is how often Dir.Lock looks again at a lock held by someone else.
@@ -29,8 +28,7 @@ type Dir struct {
 	// Root is the directory that holds the values. It is created (0700) on first write.
 	Root string
 
-	mu     sync.Mutex
-	tokens map[string]string // lock name -> the token this value holds it with
+	held locks.Held // the locks this value holds
 }
 
 // NewDir returns a Dir storing under root.
@@ -166,9 +164,10 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	return keys, nil
 }
 
-// Lock implements Storage. A lock is the file Root/.locks/NAME, created exclusively, holding
-// "token expiry-unix-nanoseconds"; an expired lock file is replaced. Waiters look again every
-// 50ms.
+// Lock implements Storage. A lock is the file Root/.locks/NAME holding "token
+// expiry-unix-nanoseconds", read and written under a guard (flock(2) on NAME.guard beside it on
+// Unix), so that processes sharing Root exclude each other; an expired lock file is replaced.
+// Waiters look again every 50ms.
 func (d *Dir) Lock(ctx context.Context, name string, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("storage: lock %s: ttl %v is not positive", name, ttl)
@@ -180,30 +179,9 @@ func (d *Dir) Lock(ctx context.Context, name string, ttl time.Duration) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("storage: lock %s: %w", name, err)
 	}
-	token := newToken()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("storage: lock %s: %w", name, ctx.Err())
-		case <-t.C:
-		}
-		ok, err := d.tryLock(p, token, ttl)
-		if err != nil {
-			return fmt.Errorf("storage: lock %s: %w", name, err)
-		}
-		if ok {
-			d.mu.Lock()
-			if d.tokens == nil {
-				d.tokens = make(map[string]string)
-			}
-			d.tokens[name] = token
-			d.mu.Unlock()
-			return nil
-		}
-		t.Reset(lockPoll)
-	}
+	return locks.Wait(ctx, &d.held, name, lockPoll, func(token string) (bool, error) {
+		return d.tryLock(p, token, ttl)
+	})
 }
 
 func (d *Dir) lockPath(op, name string) (string, error) {
@@ -216,37 +194,27 @@ func (d *Dir) lockPath(op, name string) (string, error) {
 	return filepath.Join(d.Root, ".locks", filepath.FromSlash(name)), nil
 }
 
-// tryLock takes the lock file p if it is free or expired.
+// tryLock takes the lock file p if it is free or expired. Reading the lock file and writing
+// the new holder's happen under the guard of p (dirguard_*.go), so two takers, in this
+// process or another, never both see it free; a guard held by someone else is "not free now".
 func (d *Dir) tryLock(p, token string, ttl time.Duration) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return false, err
 	}
-	content := []byte(token + " " + strconv.FormatInt(time.Now().Add(ttl).UnixNano(), 10))
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		_, werr := f.Write(content)
-		cerr := f.Close()
-		if werr != nil || cerr != nil {
-			os.Remove(p)
-			return false, errors.Join(werr, cerr)
-		}
-		return true, nil
-	}
-	if !errors.Is(err, fs.ErrExist) {
+	release, ok, err := guard(p)
+	if err != nil || !ok {
 		return false, err
 	}
-	_, expiry, ok := readLock(p)
-	if ok && time.Now().UnixNano() < expiry {
+	defer release()
+	// Absent, expired, or unreadable (never half written: writeAtomic renames into place).
+	if _, expiry, ok := readLock(p); ok && time.Now().UnixNano() < expiry {
 		return false, nil
 	}
-	// Expired (or unreadable, as a crash mid-write leaves it): take it over by renaming a
-	// fresh lock file over it. Two takers may both rename; the one whose token is in the
-	// file afterwards holds it.
+	content := []byte(token + " " + strconv.FormatInt(time.Now().Add(ttl).UnixNano(), 10))
 	if err := writeAtomic(p, content); err != nil {
 		return false, err
 	}
-	got, _, ok := readLock(p)
-	return ok && got == token, nil
+	return true, nil
 }
 
 func readLock(p string) (token string, expiry int64, ok bool) {
@@ -271,12 +239,25 @@ func (d *Dir) Unlock(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	token, held := d.tokens[name]
-	delete(d.tokens, name)
-	d.mu.Unlock()
+	token, held := d.held.Remove(name)
 	if !held {
 		return fmt.Errorf("storage: unlock %s: not held", name)
+	}
+	for {
+		release, ok, err := guard(p)
+		if err != nil {
+			return fmt.Errorf("storage: unlock %s: %w", name, err)
+		}
+		if !ok { // someone is looking at the lock this very moment
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("storage: unlock %s: %w", name, ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		defer release()
+		break
 	}
 	if got, _, ok := readLock(p); !ok || got != token {
 		return nil // expired and taken over by another holder: theirs now
@@ -285,10 +266,4 @@ func (d *Dir) Unlock(ctx context.Context, name string) error {
 		return fmt.Errorf("storage: unlock %s: %w", name, err)
 	}
 	return nil
-}
-
-func newToken() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

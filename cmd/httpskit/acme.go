@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/httpskit/httpskit/server"
+	"github.com/httpskit/httpskit/storage"
 )
 
 // acmeFlags are serve's flags for certificates from an ACME CA.
@@ -70,15 +71,20 @@ func (a *acmeFlags) config(stdout, stderr io.Writer) *server.ACMEConfig {
 	}
 }
 
-// printACME says what the ACME listener works with, once started.
-func (a *acmeFlags) print(w io.Writer) error {
+// print says what the ACME listener works with, once started: store is --storage, nil
+// when not given.
+func (a *acmeFlags) print(w io.Writer, store storage.Storage) error {
 	ca := a.ca
 	if ca == "" {
 		ca = server.LetsEncrypt
 	}
-	st, err := server.DefaultStorage()
-	if err != nil {
-		return err
+	var st fmt.Stringer = store
+	if store == nil {
+		d, err := server.DefaultStorage()
+		if err != nil {
+			return err
+		}
+		st = d
 	}
 	fmt.Fprintf(w, "acme   names %s\n", strings.Join(a.domains(), ", "))
 	fmt.Fprintf(w, "acme   CA %s\n", ca)

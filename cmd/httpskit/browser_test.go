@@ -58,14 +58,7 @@ func runChromium(t *testing.T, chromium, home string, args ...string) (stdout, s
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
-	args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-dev-shm-usage", "--disable-extensions", "--user-data-dir=" + t.TempDir()}, args...)
-	cmd := exec.CommandContext(ctx, chromium, args...)
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	cmd := chromiumCommand(ctx, t, chromium, home, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Start()
@@ -83,6 +76,20 @@ func runChromium(t *testing.T, chromium, home string, args ...string) (stdout, s
 		t.Fatalf("chromium %s: %v\nstderr: %s", strings.Join(args, " "), err, browserErrors(errOut.String()))
 	}
 	return out.String(), errOut.String()
+}
+
+// chromiumCommand is headless Chromium with args, home as HOME (for it alone) and a fresh
+// profile, in a process group of its own that ctx's end kills whole.
+func chromiumCommand(ctx context.Context, t *testing.T, chromium, home string, args ...string) *exec.Cmd {
+	args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-dev-shm-usage", "--disable-extensions", "--user-data-dir=" + t.TempDir()}, args...)
+	cmd := exec.CommandContext(ctx, chromium, args...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
 }
 
 // browserErrors is Chromium's stderr without the noise of a machine with no D-Bus, for

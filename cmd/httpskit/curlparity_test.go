@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/internal/testenv"
 	"github.com/httpskit/httpskit/server"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // paritySite is a package server on loopback with several listeners sharing
@@ -31,6 +33,7 @@ import (
 type paritySite struct {
 	trusted, expired, untrusted, mtls, mtls12, plain int // ports
 	caFile, clientFile                               string
+	clientP12                                        string // a PKCS #12 file with a ':' in its name, as -E takes it (escaped)
 	closedPort                                       int
 }
 
@@ -59,6 +62,11 @@ func startParitySite(t *testing.T) *paritySite {
 	clientCert, clientKey, err := ca.Issue(certs.LeafOptions{Client: true})
 	must(t, err)
 	site := &paritySite{caFile: write("ca.pem", ca.CertPEM), clientFile: write("client.pem", clientCert, clientKey)}
+	clientPair, err := tls.X509KeyPair(clientCert, clientKey)
+	must(t, err)
+	p12, err := pkcs12.Modern.Encode(clientPair.PrivateKey, clientPair.Leaf, []*x509.Certificate{ca.Cert}, "parity pass")
+	must(t, err)
+	site.clientP12 = strings.ReplaceAll(write("client:cert.p12", p12), ":", `\:`)
 
 	s := server.New(server.Config{})
 	local := server.HTTPConfig{Host: "127.0.0.1", Port: server.RandomPort}
@@ -232,7 +240,7 @@ func withoutProxy(env []string) []string {
 // get` against the same servers and compares the exit code and, unless the
 // row says otherwise, standard output: successes and failures alike. In
 // the arguments, {trusted}, {expired}, {untrusted}, {mtls}, {plain} and
-// {closed} are ports, {ca} and {client} files, {dir} a directory of each
+// {closed} are ports, {ca}, {client} and {p12} (escaped for -E) files, {dir} a directory of each
 // tool's own and {tool} "curl" or "httpskit".
 func TestCurlParity(t *testing.T) {
 	curl := testenv.LookPath(t, "curl")
@@ -297,6 +305,8 @@ func TestCurlParity(t *testing.T) {
 		{"client certificate required", []string{"-s", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 58, false, "", []int{55, 56}},
 		{"client certificate required, TLS 1.2", []string{"-s", "--cacert", "{ca}", "https://localhost:{mtls12}/hello"}, 58, false, "", []int{35}},
 		{"client certificate missing", []string{"-s", "-E", "{dir}/nothing.pem", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 58, false, "", nil},
+		{"client certificate from P12 -E FILE:PASSWORD, ':' escaped in FILE", []string{"-s", "--cert-type", "P12", "-E", "{p12}:parity pass", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 0, false, "", nil},
+		{"P12 -E FILE:PASSWORD, wrong password", []string{"-s", "--cert-type", "P12", "-E", "{p12}:nope", "--cacert", "{ca}", "https://localhost:{mtls}/hello"}, 58, false, "", nil},
 		{"CA file missing", []string{"-s", "--cacert", "{dir}/nothing.pem", "https://localhost:{trusted}/hello"}, 77, false, "", nil},
 		{"unknown flag", []string{"--no-such-flag", "https://localhost:{trusted}/hello"}, 2, false, "", nil},
 	}
@@ -369,7 +379,7 @@ func (s *paritySite) expand(args []string, tool, dir string) []string {
 		"{trusted}", strconv.Itoa(s.trusted), "{expired}", strconv.Itoa(s.expired),
 		"{untrusted}", strconv.Itoa(s.untrusted), "{mtls}", strconv.Itoa(s.mtls), "{mtls12}", strconv.Itoa(s.mtls12),
 		"{plain}", strconv.Itoa(s.plain), "{closed}", strconv.Itoa(s.closedPort),
-		"{ca}", s.caFile, "{client}", s.clientFile, "{dir}", dir, "{tool}", tool)
+		"{ca}", s.caFile, "{client}", s.clientFile, "{p12}", s.clientP12, "{dir}", dir, "{tool}", tool)
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = r.Replace(a)

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/httpskit/httpskit/https"
@@ -42,3 +43,54 @@ func (c *clientCertFlags) apply(o *https.Options) error {
 	o.SocketPath = c.unixSocket
 	return nil
 }
+
+// certFlag is curl's -E/--cert FILE[:PASSWORD]: the file goes to file and a password after the
+// first unescaped ':' to pass, as --pass would set it (the later of the two wins, as in curl).
+type certFlag struct{ file, pass *string }
+
+func (c certFlag) String() string {
+	if c.file == nil {
+		return ""
+	}
+	return *c.file
+}
+
+func (c certFlag) Set(s string) error {
+	file, pass, ok := splitCertPassword(s, runtime.GOOS == "windows")
+	if file == "" {
+		return usagef("--cert %q: no file name before the ':'", s)
+	}
+	*c.file = file
+	if ok {
+		*c.pass = pass
+	}
+	return nil
+}
+
+// splitCertPassword splits curl's -E argument FILE[:PASSWORD] as curl does: the first unescaped ':'
+// ends the file name, and a password follows it unless it is empty; in the name, "\:" is a ':'
+// and "\\" a '\', and any other backslash is kept with what follows it. On Windows (windows
+// true) the ':' of a drive letter ("C:\certs\a.p12", "C:/certs/a.p12") belongs to the name. A
+// PKCS #11 URI ("pkcs11:...") is a name, whole.
+func splitCertPassword(s string, windows bool) (file, pass string, hasPass bool) {
+	if strings.HasPrefix(strings.ToLower(s), "pkcs11:") || !strings.ContainsAny(s, ":\\") {
+		return s, "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s) && (s[i+1] == ':' || s[i+1] == '\\'):
+			b.WriteByte(s[i+1])
+			i++
+		case c == ':' && windows && i == 1 && len(s) > 2 && (s[2] == '\\' || s[2] == '/') && isASCIILetter(s[0]):
+			b.WriteByte(c) // a drive letter
+		case c == ':':
+			return b.String(), s[i+1:], i+1 < len(s)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), "", false
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }

@@ -13,13 +13,14 @@ import (
 // The metrics endpoint of `serve --metrics-addr`: GET /metrics in the Prometheus text format
 // (internal/metrics), over plain HTTP on a loopback address unless --metrics-public is given.
 //
-// How the counts are taken, without changing package server (each through a field of the
-// http.Server that Listener.Original exposes before Start, which a restart carries over):
+// How the counts are taken:
 //
-//	requests, latency, bytes   Handler, wrapped by Collector.Handler
-//	connections, handshakes    ConnState (Collector.ConnState), chained with any hook set before
-//	failed handshakes          ErrorLog, whose "TLS handshake error" lines are counted
+//	requests, latency, bytes   HTTPConfig.Observer of each listener (the Collector, set by tune)
+//	connections, handshakes    ConnState of Listener.Original (Collector.ConnState), chained with any hook set before
+//	failed handshakes          ErrorLog of Listener.Original, whose "TLS handshake error" lines are counted
 //	certificate expiry         Listener.Certificate of each TLS listener, read on each scrape
+//
+// The http.Server fields are set before Start; a restart carries them over.
 
 // metricsWriteTimeout bounds one scrape's response.
 const metricsWriteTimeout = 10 * time.Second
@@ -54,10 +55,10 @@ func newMetrics(s *server.Server) *metrics.Collector {
 	})
 }
 
-// startMetrics counts what every listener of s does (it must be called before s starts) and
-// serves GET /metrics at addr (checked by checkMetricsAddr).
-func startMetrics(addr string, s *server.Server) (*sideServer, error) {
-	c := newMetrics(s)
+// startMetrics counts the connections and handshakes of every listener of s (it must be
+// called before s starts; the listeners' configs already carry c as their Observer) and
+// serves c's GET /metrics at addr (checked by checkMetricsAddr).
+func startMetrics(addr string, s *server.Server, c *metrics.Collector) (*sideServer, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", c)
 	side, err := startSide("metrics endpoint", addr, mux, metricsWriteTimeout)
@@ -66,7 +67,6 @@ func startMetrics(addr string, s *server.Server) (*sideServer, error) {
 	}
 	for _, l := range s.Servers() {
 		hs := l.Original()
-		hs.Handler = c.Handler(hs.Handler)
 		hs.ErrorLog = c.ErrorLog(hs.ErrorLog)
 		addConnState(hs, c.ConnState)
 	}

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -38,6 +42,16 @@ func scrapeMetrics(t *testing.T, url string) ([]byte, map[string]float64) {
 		t.Fatal(err)
 	}
 	return body, got
+}
+
+// wantSeries reports each series of want whose value in got differs.
+func wantSeries(t *testing.T, got, want map[string]float64) {
+	t.Helper()
+	for series, w := range want {
+		if g := got[series]; g != w {
+			t.Errorf("%s = %v, want %v", series, g, w)
+		}
+	}
 }
 
 // startServeMetrics runs serve with --metrics-addr on loopback, and a plain-HTTP listener
@@ -95,7 +109,7 @@ func TestServeMetrics(t *testing.T) {
 	}
 
 	body, got := scrapeMetrics(t, url)
-	for series, want := range map[string]float64{
+	wantSeries(t, got, map[string]float64{
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="2xx"}`: 1,
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="4xx"}`: 1,
 		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 1,
@@ -104,11 +118,7 @@ func TestServeMetrics(t *testing.T) {
 		`httpskit_http_request_duration_seconds_count`:                 5,
 		`httpskit_tls_handshakes_total{type="full"}`:                   2,
 		`httpskit_connections_accepted_total`:                          4,
-	} {
-		if g := got[series]; g != want {
-			t.Errorf("%s = %v, want %v", series, g, want)
-		}
-	}
+	})
 	if got[`httpskit_http_response_bytes_total`] <= 0 {
 		t.Errorf("httpskit_http_response_bytes_total = %v, want the listing's and the 404's bytes", got[`httpskit_http_response_bytes_total`])
 	}
@@ -193,4 +203,75 @@ func TestMetricsAddr(t *testing.T) {
 	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "--metrics-public goes with --metrics-addr") {
 		t.Errorf("serve --metrics-public alone: %v, want a usage error", err)
 	}
+}
+
+// TestServeMetricsEdges: what the request counts hold beside plain GETs, over HTTP/1.1 and
+// HTTP/2: a HEAD (its status, no bytes), a 404 from the router, a 413 for a Content-Length
+// past the body limit (refused before any route runs, but by the router: counted), and, not
+// counted, the 431 that net/http itself sends for headers past MaxHeaderBytes (no handler
+// runs). The bytes are exactly the body bytes the clients read.
+func TestServeMetricsEdges(t *testing.T) {
+	site, url := startServeMetrics(t)
+	host := strings.TrimSuffix(strings.TrimPrefix(site.url, "https://"), "/")
+	var read int64 // body bytes the clients got
+	for _, h2 := range []bool{false, true} {
+		c := caClient(t, site.caFile, h2)
+		do := func(method, path string, body io.Reader, size int64, want int) {
+			t.Helper()
+			req, err := http.NewRequest(method, site.url+path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ContentLength = size
+			req.Header.Set("Accept-Encoding", "identity") // count the bytes as sent
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s (h2 %v): %v", method, path, h2, err)
+			}
+			n, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			read += n
+			if resp.StatusCode != want {
+				t.Errorf("%s %s (h2 %v): status %d, want %d", method, path, h2, resp.StatusCode, want)
+			}
+		}
+		do("GET", "", nil, 0, 200)
+		do("HEAD", "", nil, 0, 200)
+		do("GET", "missing", nil, 0, 404)
+		// 40 MB declared, none sent: the router answers 413 at once.
+		pr, pw := io.Pipe()
+		do("POST", "", pr, 40<<20, 413)
+		pw.Close()
+	}
+	// Headers past 64 KiB over HTTP/1.1: net/http answers 431 and closes, with no handler.
+	pem, err := os.ReadFile(site.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn, err := tls.Dial("tcp", host, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 70<<10))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("70 KiB of headers: status %d, want 431", resp.StatusCode)
+	}
+
+	_, got := scrapeMetrics(t, url)
+	wantSeries(t, got, map[string]float64{
+		`httpskit_http_requests_total{protocol="HTTP/1.1",code="2xx"}`: 2,
+		`httpskit_http_requests_total{protocol="HTTP/1.1",code="4xx"}`: 2,
+		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 2,
+		`httpskit_http_requests_total{protocol="HTTP/2.0",code="4xx"}`: 2,
+		`httpskit_http_request_duration_seconds_count`:                 8,
+		`httpskit_http_response_bytes_total`:                           float64(read),
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,8 +21,10 @@ import (
 	"time"
 
 	"github.com/httpskit/httpskit/certs"
+	"github.com/httpskit/httpskit/internal/metrics"
 	"github.com/httpskit/httpskit/internal/siteconfig"
 	"github.com/httpskit/httpskit/server"
+	"github.com/httpskit/httpskit/storage"
 )
 
 // stopGrace is the default of --grace: how long Ctrl-C or SIGTERM waits for requests in
@@ -35,15 +38,17 @@ type serveFlags struct {
 	quiet, compress, spa                      bool   // --quiet, --compress, --spa
 	logFormat, cors                           string // --log-format, --cors
 	accessLog                                 *slog.Logger
-	maxConns, maxConnsPerIP                   int           // --max-conns, --max-conns-per-ip
-	grace                                     time.Duration // --grace
-	debugAddr                                 string        // --debug-addr
-	listen                                    listenFlags   // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
-	metricsAddr                               string        // --metrics-addr
-	metricsPublic                             bool          // --metrics-public
-	names                                     nameList      // --name (lan.go)
-	acme                                      acmeFlags     // --domain, --acme-* (acme.go)
-	frugal                                    frugalFlag    // --frugal, HTTPSKIT_FRUGAL (frugal.go)
+	maxConns, maxConnsPerIP                   int                // --max-conns, --max-conns-per-ip
+	grace                                     time.Duration      // --grace
+	debugAddr                                 string             // --debug-addr
+	listen                                    listenFlags        // --pfx, --passphrase-file, --listen, --socket-mode (serve_listen.go)
+	metricsAddr                               string             // --metrics-addr
+	metricsPublic                             bool               // --metrics-public
+	metrics                                   *metrics.Collector // with --metrics-addr: every listener's Observer
+	names                                     nameList           // --name (lan.go)
+	acme                                      acmeFlags          // --domain, --acme-* (acme.go)
+	frugal                                    frugalFlag         // --frugal, HTTPSKIT_FRUGAL (frugal.go)
+	storage                                   string             // --storage
 }
 
 // runServe implements `httpskit serve [DIR]`.
@@ -77,6 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "let --metrics-addr listen on an address other than loopback")
 	f.acme.register(fs)
 	fs.Var(&f.frugal, "frugal", frugalUsage)
+	fs.StringVar(&f.storage, "storage", "", storageUsage)
 	if err := f.frugal.fromEnv(); err != nil {
 		return err
 	}
@@ -114,7 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.port < 0 || f.port > 65535 || f.httpPort < -1 || f.httpPort > 65535 {
 		return usagef("port out of range")
 	}
-	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa", "pfx", "listen")) {
+	if f.config != "" && (len(dirs) > 0 || isSet(fs, "port", "host", "http-port", "cert", "key", "client-ca", "listing", "hidden", "max-conns", "max-conns-per-ip", "compress", "cors", "spa", "pfx", "passphrase-file", "listen", "socket-mode")) {
 		return usagef("--config describes the whole site: give no directory and no listener flags with it")
 	}
 	if err := f.listen.check(fs, f.cert); err != nil {
@@ -123,6 +129,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.config != "" && len(f.listen.inherited) > 0 {
 		closeAll(f.listen.inherited)
 		return usagef("sockets passed by socket activation are served with the listener flags, not --config")
+	}
+
+	var store storage.Storage
+	if f.storage != "" {
+		st, closeStore, err := openStorage(ctx, f.storage, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		store = st
 	}
 
 	var cfg server.Config
@@ -141,24 +157,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	if f.metricsAddr != "" {
+		f.metrics = newMetrics(s) // before the listeners: tune makes it their Observer
+	}
 	dev := &devCert{root: f.caRoot, names: f.names}
 	what := f.config
 	var plain map[*server.Listener]string // http listeners that serve the site, and why
 	if f.config != "" {
-		plain, err = configureFromFile(s, f.config, dev, f.tune)
+		plain, err = configureFromFile(s, f.config, dev, f.tune, store)
 	} else {
 		what = "."
 		if len(dirs) == 1 {
 			what = dirs[0]
 		}
-		err = configureFromFlags(s, f, what, dev, stdout, stderr)
+		err = configureFromFlags(s, f, what, dev, store, stdout, stderr)
 	}
 	if err != nil {
 		return err
 	}
 	var met *sideServer
 	if f.metricsAddr != "" {
-		if met, err = startMetrics(f.metricsAddr, s); err != nil {
+		if met, err = startMetrics(f.metricsAddr, s, f.metrics); err != nil {
 			return err
 		}
 		defer met.Close()
@@ -179,6 +198,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		what = abs
 	}
 	fmt.Fprintf(stdout, "serving %s\n", what)
+	if store != nil {
+		fmt.Fprintf(stdout, "storage: %s\n", store)
+	}
 	if dbg != nil {
 		fmt.Fprintf(stdout, "debug  %s/debug/vars %s/debug/pprof/\n", dbg.URL(), dbg.URL())
 	}
@@ -186,7 +208,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "metrics %s/metrics\n", met.URL())
 	}
 	if f.acme.domain != "" {
-		if err := f.acme.print(stdout); err != nil {
+		if err := f.acme.print(stdout, store); err != nil {
 			return err
 		}
 	}
@@ -220,7 +242,7 @@ func isSet(fs *flag.FlagSet, names ...string) bool {
 	return found
 }
 
-func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, stdout, stderr io.Writer) error {
+func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert, store storage.Storage, stdout, stderr io.Writer) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -230,7 +252,7 @@ func configureFromFlags(s *server.Server, f serveFlags, dir string, dev *devCert
 	}
 	limits := server.HTTPConfig{Host: f.host, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP}
 	f.tune(&limits)
-	hc := server.HTTPSConfig{HTTPConfig: limits}
+	hc := server.HTTPSConfig{HTTPConfig: limits, Storage: store}
 	hc.Port = f.port // 0: any free port, as in the library
 	pfx := f.listen.apply(&hc)
 	switch {
@@ -308,15 +330,19 @@ func arrivedOn(r *http.Request, ls []*server.Listener) bool {
 	return false
 }
 
-// tune sets what the flags say of every listener: frugal HTTP/2 limits and the access log.
+// tune sets what the flags say of every listener: frugal HTTP/2 limits, the access log, and
+// the metrics' request counts.
 func (f serveFlags) tune(hc *server.HTTPConfig) {
 	frugalLimits(hc, f.frugal)
 	hc.AccessLog = f.accessLog
+	if f.metrics != nil { // a nil *Collector would be a non-nil Observer
+		hc.Observer = server.Observers(hc.Observer, f.metrics)
+	}
 }
 
 // configureFromFile adds the listeners and routes of the config file name; tune sets what
-// the command line says of every listener.
-func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig)) (plain map[*server.Listener]string, err error) {
+// the command line says of every listener; store is every TLS listener's Storage.
+func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*server.HTTPConfig), store storage.Storage) (plain map[*server.Listener]string, err error) {
 	site, err := siteconfig.Load(name)
 	if err != nil {
 		return nil, err
@@ -331,6 +357,7 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			WriteTimeout: time.Duration(l.WriteTimeout), IdleTimeout: time.Duration(l.IdleTimeout),
 			MaxHeaderBytes: l.MaxHeaderBytes, MaxBodyBytes: l.MaxBodyBytes,
 			MaxConns: l.MaxConns, MaxConnsPerIP: l.MaxConnsPerIP,
+			SocketPath: l.SocketPath, SocketMode: fs.FileMode(l.SocketMode),
 		}
 		tune(&hc)
 		if l.Kind == "http" {
@@ -345,9 +372,16 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			}
 			continue
 		}
-		tc := server.HTTPSConfig{HTTPConfig: hc}
-		if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
-			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+		tc := server.HTTPSConfig{HTTPConfig: hc, PFX: l.PFX, Storage: store}
+		if l.PFX == "" {
+			if err := dev.fill(&tc, l.Cert, l.Key, l.Host); err != nil {
+				return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
+			}
+		}
+		if l.PFX != "" || l.Key != "" {
+			if tc.Passphrase, err = readPassphrase(l.PassphraseFile); err != nil {
+				return nil, fmt.Errorf("config listeners[%d]: passphraseFile: %w", i, err)
+			}
 		}
 		if l.ClientCA != "" {
 			tc.CA, tc.ClientAuth = l.ClientCA, tls.RequireAndVerifyClientCert
@@ -357,10 +391,13 @@ func configureFromFile(s *server.Server, name string, dev *devCert, tune func(*s
 			add = s.AddHTTP2Server
 		}
 		added, err := add(tc)
+		if err != nil && l.PassphraseFile == "" && tc.Passphrase == "" && errors.Is(err, certs.ErrPassphrase) {
+			return nil, fmt.Errorf("config listeners[%d]: %w (name a file holding it with \"passphraseFile\", or set $%s)", i, err, passphraseEnv)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("config listeners[%d]: %w", i, err)
 		}
-		if tl == nil {
+		if tl == nil && l.SocketPath == "" { // a redirect cannot name a Unix socket
 			tl = added
 		}
 	}

@@ -72,7 +72,7 @@ func (lf *listenFlags) check(flags *flag.FlagSet, cert string) error {
 	}
 	lf.mode = fs.FileMode(mode)
 	if lf.passphrase, err = readPassphrase(lf.passFile); err != nil {
-		return err
+		return fmt.Errorf("serve: --passphrase-file: %w", err)
 	}
 	if lf.inherited, err = sdlisten.Listeners(); err != nil {
 		return err
@@ -95,14 +95,15 @@ func closeAll(lns []net.Listener) {
 }
 
 // readPassphrase returns the first line of the file name, without its line ending, or
-// $HTTPSKIT_PASSPHRASE when name is empty.
+// $HTTPSKIT_PASSPHRASE when name is empty. serve --passphrase-file and the "passphraseFile"
+// of a --config listener read it so; an error names the file, not the flag.
 func readPassphrase(name string) (string, error) {
 	if name == "" {
 		return os.Getenv(passphraseEnv), nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return "", fmt.Errorf("serve: --passphrase-file: %w", err)
+		return "", err
 	}
 	defer f.Close()
 	b := make([]byte, maxPassphraseFile+1)
@@ -110,7 +111,7 @@ func readPassphrase(name string) (string, error) {
 	b = b[:n]
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	if n > maxPassphraseFile && len(line) == n {
-		return "", fmt.Errorf("serve: --passphrase-file %s: no line ending in its first %d bytes", name, maxPassphraseFile)
+		return "", fmt.Errorf("%s: no line ending in its first %d bytes", name, maxPassphraseFile)
 	}
 	return string(bytes.TrimSuffix(line, []byte("\r"))), nil
 }

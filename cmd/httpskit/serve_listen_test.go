@@ -138,6 +138,8 @@ func TestServeListenUsage(t *testing.T) {
 		{"socket mode setuid", []string{"--listen", "unix:/tmp/x.sock", "--socket-mode", "4755"}, "octal"},
 		{"socket mode without listen", []string{"--socket-mode", "0600"}, "goes with --listen"},
 		{"config and pfx", []string{"--config", "x.json", "--pfx", "a.p12"}, "--config describes the whole site"},
+		{"config and passphrase file", []string{"--config", "x.json", "--passphrase-file", "p"}, "--config describes the whole site"},
+		{"config and socket mode", []string{"--config", "x.json", "--socket-mode", "0600"}, "--config describes the whole site"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,31 +217,41 @@ func TestServeSocketActivation(t *testing.T) {
 	}
 }
 
-// TestServeEncryptedKey serves --cert with an encrypted --key (openssl genpkey -aes256 style
-// PKCS #8) opened with the passphrase from --passphrase-file.
-func TestServeEncryptedKey(t *testing.T) {
+// encryptedKeyFiles writes cert.pem, key.pem and ca.pem in dir: a localhost certificate from a
+// new CA, its key encrypted with pass by openssl (PKCS #8, AES-256-CBC, as openssl genpkey
+// -aes256 writes it), and the CA's certificate. It skips the test without openssl.
+func encryptedKeyFiles(t *testing.T, dir, pass string) (certFile, keyFile, caFile string) {
+	t.Helper()
 	openssl := testenv.LookPath(t, "openssl")
-	dir, files := t.TempDir(), t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
 	ca, err := certs.NewCA("serve key test CA", 0)
 	must(t, err)
 	certPEM, keyPEM, err := ca.Issue(certs.LeafOptions{})
 	must(t, err)
-	cmd := exec.Command(openssl, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:key pass")
+	cmd := exec.Command(openssl, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:"+pass)
 	cmd.Stdin = strings.NewReader(string(keyPEM))
 	enc, err := cmd.Output()
 	must(t, err)
-	certFile, keyFile, passFile, caFile := filepath.Join(files, "cert.pem"), filepath.Join(files, "key.pem"), filepath.Join(files, "pass"), filepath.Join(files, "ca.pem")
+	certFile, keyFile, caFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "ca.pem")
 	must(t, os.WriteFile(certFile, certPEM, 0o644))
 	must(t, os.WriteFile(keyFile, enc, 0o600))
-	must(t, os.WriteFile(passFile, []byte("key pass\r\n"), 0o600))
 	must(t, os.WriteFile(caFile, ca.CertPEM, 0o644))
+	return certFile, keyFile, caFile
+}
+
+// TestServeEncryptedKey serves --cert with an encrypted --key (openssl genpkey -aes256 style
+// PKCS #8) opened with the passphrase from --passphrase-file.
+func TestServeEncryptedKey(t *testing.T) {
+	dir, files := t.TempDir(), t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644))
+	certFile, keyFile, caFile := encryptedKeyFiles(t, files, "key pass")
+	passFile := filepath.Join(files, "pass")
+	must(t, os.WriteFile(passFile, []byte("key pass\r\n"), 0o600))
 
 	site := startServe(t, "--port", "0", "--cert", certFile, "--key", keyFile, "--passphrase-file", passFile, dir)
 	wantBody(t, caClient(t, caFile, true), site.url+"hello.txt", "hello")
 	must(t, site.stop())
 
-	err = run(context.Background(), []string{"serve", "--port", "0", "--cert", certFile, "--key", keyFile, dir}, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"serve", "--port", "0", "--cert", certFile, "--key", keyFile, dir}, io.Discard, io.Discard)
 	if !errors.Is(err, certs.ErrPassphrase) || !strings.Contains(err.Error(), keyFile) {
 		t.Errorf("serve without the passphrase = %v, want certs.ErrPassphrase naming %s", err, keyFile)
 	}

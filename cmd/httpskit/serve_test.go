@@ -255,6 +255,9 @@ func TestVersion(t *testing.T) {
 	if !strings.HasPrefix(out.String(), "httpskit ") || !strings.Contains(out.String(), "go1.") {
 		t.Errorf("version printed %q", out.String())
 	}
+	if got := strings.Contains(out.String(), " noredis go1."); got == redisSupport {
+		t.Errorf("version printed %q; a build with Redis = %v must say noredis only without it", out.String(), redisSupport)
+	}
 }
 
 func TestUnknownCommand(t *testing.T) {

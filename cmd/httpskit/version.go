@@ -25,7 +25,9 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 // versionString is "httpskit VERSION (REVISION) GOVERSION OS/ARCH", from the build
 // information that go build stamps with -buildvcs (release/build sets it): VERSION is a tag
 // or a pseudo-version such as v0.0.0-20260101120000-0123456789ab+dirty, "(devel)" without
-// VCS information; " (REVISION)" is left out when VERSION already holds the revision.
+// VCS information; " (REVISION)" is left out when VERSION already holds the revision. A build
+// without the Redis client (build tag noredis, as the release binaries are) says "noredis"
+// before GOVERSION: "httpskit v1.2.0 noredis go1.26.8 linux/arm".
 func versionString() string {
 	version, rev := "(devel)", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -49,6 +51,9 @@ func versionString() string {
 	s := "httpskit " + version
 	if rev != "" && !strings.Contains(version, strings.TrimSuffix(rev, "+dirty")) {
 		s += " (" + rev + ")"
+	}
+	if !redisSupport {
+		s += " noredis"
 	}
 	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }

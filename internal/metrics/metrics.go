@@ -10,12 +10,14 @@
 // How the counts reach a Collector is up to its owner:
 //
 //	c := metrics.New(certsFn)
-//	hs.Handler = c.Handler(hs.Handler)          // requests, latency, bytes (wire.go)
-//	hs.ConnState = c.ConnState                  // connections; full and resumed handshakes
-//	hs.ErrorLog = c.ErrorLog(hs.ErrorLog)       // failed TLS handshakes, by reason
-//	http.Handle("/metrics", c)                  // the exposition
+//	hc.Observer = server.Observers(hc.Observer, c) // requests, latency, bytes (server.HTTPConfig; wire.go)
+//	hs := l.Original()                              // the listener's http.Server, before Start
+//	hs.ConnState = c.ConnState                      // connections; full and resumed handshakes
+//	hs.ErrorLog = c.ErrorLog(hs.ErrorLog)           // failed TLS handshakes, by reason
+//	http.Handle("/metrics", c)                      // the exposition
 //
-// or a server with its own per-request hook calls [Collector.ObserveRequest] directly.
+// A server other than package server's calls [Collector.ObserveRequest] from its own
+// per-request hook.
 package metrics
 
 import (
@@ -92,8 +94,8 @@ func New(certs func() []Certificate) *Collector {
 }
 
 // ObserveRequest records one answered request: proto is r.Proto ("HTTP/1.1", "HTTP/2.0"),
-// status the status sent (0 is read as 200, what net/http sends when a handler writes
-// nothing), bytes the body bytes written, d the time from the request's arrival to the end of
+// status the status sent (0: none was, the request was aborted; counted under code "other"),
+// bytes the body bytes written, d the time from the request's arrival to the end of
 // its handler. It takes no lock and allocates nothing.
 func (c *Collector) ObserveRequest(proto string, status int, bytes int64, d time.Duration) {
 	p := len(protocols) - 1
@@ -104,9 +106,6 @@ func (c *Collector) ObserveRequest(proto string, status int, bytes int64, d time
 		p = 2
 	case "HTTP/1.0":
 		p = 0
-	}
-	if status == 0 {
-		status = http.StatusOK
 	}
 	k := len(classes) - 1
 	if status >= 100 && status < 600 {

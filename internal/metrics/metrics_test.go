@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"log"
 	"net"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/httpskit/httpskit/certs"
 	"github.com/httpskit/httpskit/internal/testenv"
+	"github.com/httpskit/httpskit/server"
 )
 
 // scrape returns the samples of c's exposition by series ("name{labels}" as written).
@@ -36,14 +38,15 @@ func scrape(t *testing.T, c *Collector) (map[string]float64, []byte) {
 func TestObserveRequest(t *testing.T) {
 	c := New(nil)
 	c.ObserveRequest("HTTP/1.1", 200, 13, 50*time.Microsecond)
-	c.ObserveRequest("HTTP/1.1", 0, 0, 300*time.Microsecond)   // nothing written: 200
+	c.ObserveRequest("HTTP/1.1", 0, 0, 300*time.Microsecond)   // aborted before a status: other
 	c.ObserveRequest("HTTP/2.0", 404, 10, 2*time.Millisecond)  // 2.5 ms bucket
 	c.ObserveRequest("HTTP/1.0", 503, 0, time.Minute)          // +Inf only
 	c.ObserveRequest("SPDY/3", 999, -1, 10*time.Second)        // other, other; 10 s bucket
 	c.ObserveRequest("HTTP/2.0", 101, 0, 100*time.Microsecond) // on the first bound
 	got, _ := scrape(t, c)
 	for series, want := range map[string]float64{
-		`httpskit_http_requests_total{protocol="HTTP/1.1",code="2xx"}`:       2,
+		`httpskit_http_requests_total{protocol="HTTP/1.1",code="2xx"}`:       1,
+		`httpskit_http_requests_total{protocol="HTTP/1.1",code="other"}`:     1,
 		`httpskit_http_requests_total{protocol="HTTP/2.0",code="4xx"}`:       1,
 		`httpskit_http_requests_total{protocol="HTTP/2.0",code="1xx"}`:       1,
 		`httpskit_http_requests_total{protocol="HTTP/1.0",code="5xx"}`:       1,
@@ -107,10 +110,12 @@ type lineWriter chan string
 
 func (w lineWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
 
-// wired starts a TLS server on loopback with every hook of c in place, serving HTTP/1.1 and
-// HTTP/2, and returns it with the CA it trusts, the lines of its error log, and a channel
-// that gets each connection as it is closed (both after c has counted them).
-func wired(t *testing.T, c *Collector, h http.Handler) (ts *httptest.Server, ca *certs.CA, logged chan string, closed chan net.Conn) {
+// wired starts a package server TLS listener on loopback with every hook of c in place (c as
+// its Observer; ConnState and ErrorLog on its http.Server), serving HTTP/1.1 and HTTP/2
+// through routes (a 500 at /fail, the router's 404 where none answers), and returns its
+// address with the CA it trusts, the lines of its error log, and a channel that gets each
+// connection as it is closed (both after c has counted them).
+func wired(t *testing.T, c *Collector, routes map[string]server.HandlerFunc) (addr string, ca *certs.CA, logged chan string, closed chan net.Conn) {
 	t.Helper()
 	ca, err := certs.NewCA("metrics test CA", time.Hour)
 	if err != nil {
@@ -121,42 +126,67 @@ func wired(t *testing.T, c *Collector, h http.Handler) (ts *httptest.Server, ca 
 		t.Fatal(err)
 	}
 	logged, closed = make(chan string, 100), make(chan net.Conn, 100)
-	ts = httptest.NewUnstartedServer(c.Handler(h))
-	ts.EnableHTTP2 = true
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
-	ts.Config.ConnState = func(conn net.Conn, s http.ConnState) {
+	s := server.New(server.Config{})
+	for path, fn := range routes {
+		if err := s.RouteFunc("*", path, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := s.AddHTTPSServer(server.HTTPSConfig{HTTPConfig: server.HTTPConfig{Host: "127.0.0.1", Observer: c},
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{leaf}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := l.Original()
+	hs.ConnState = func(conn net.Conn, s http.ConnState) {
 		c.ConnState(conn, s)
 		if s == http.StateClosed {
 			closed <- conn
 		}
 	}
-	ts.Config.ErrorLog = c.ErrorLog(log.New(lineWriter(logged), "", 0))
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return ts, ca, logged, closed
+	hs.ErrorLog = c.ErrorLog(log.New(lineWriter(logged), "", 0))
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	return l.Addr(), ca, logged, closed
 }
 
+// TestWiredOverTLS: requests over HTTP/1.1 and HTTP/2 are counted by protocol and status
+// class, with the body bytes the client read (none for HEAD); handshakes and connections
+// are counted, and failed handshakes by reason.
 func TestWiredOverTLS(t *testing.T) {
 	c := New(nil)
-	ts, ca, logged, closed := wired(t, c, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/missing":
-			http.NotFound(w, r) // 404, "404 page not found\n": 19 bytes
-		case "/copy":
-			io.Copy(w, strings.NewReader("copied through ReadFrom\n")) // 24 bytes
-		default:
-			io.WriteString(w, "hello, world\n") // 13 bytes
-		}
-	}))
-	addr := ts.Listener.Addr().String()
-	get := func(client *http.Client, path string) {
+	addr, ca, logged, closed := wired(t, c, map[string]server.HandlerFunc{
+		"/": func(_ string, _ *server.Request, res *server.Response) error {
+			return res.WriteText(http.StatusOK, "hello, world\n", nil)
+		},
+		"/fail": func(string, *server.Request, *server.Response) error {
+			return errors.New("broken") // the router answers 500
+		},
+		"/cut": func(_ string, _ *server.Request, res *server.Response) error {
+			res.WriteHead(http.StatusOK, http.Header{"Content-Length": {"100"}})
+			res.Write([]byte("partial"))
+			return errors.New("broken after the status went out") // the router cuts the connection
+		},
+	})
+	var read int64
+	get := func(client *http.Client, method, path string, want int) {
 		t.Helper()
-		resp, err := client.Get("https://" + addr + path)
+		req, err := http.NewRequest(method, "https://"+addr+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+		read += n
+		if resp.StatusCode != want {
+			t.Errorf("%s %s over %s: %d, want %d", method, path, resp.Proto, resp.StatusCode, want)
+		}
 	}
 	cache := tls.NewLRUClientSessionCache(4)
 	newClient := func(h2 bool) *http.Client {
@@ -167,17 +197,32 @@ func TestWiredOverTLS(t *testing.T) {
 		return &http.Client{Transport: tr}
 	}
 	h1, h2 := newClient(false), newClient(true)
-	get(h1, "/")
-	get(h1, "/missing")
-	get(h1, "/copy")
-	get(h2, "/") // a second connection, resumed from h1's ticket
+	get(h1, "GET", "/", 200)
+	get(h1, "GET", "/missing", 404)
+	get(h1, "HEAD", "/", 200)
+	get(h1, "GET", "/fail", 500)
+	get(h2, "GET", "/", 200) // a second connection, resumed from h1's ticket
+	get(h2, "HEAD", "/", 200)
+	// Cut off after its status went out: counted under that status, with the 7 bytes the
+	// route wrote (which the client may or may not get before the stream is reset).
+	if resp, err := h2.Get("https://" + addr + "/cut"); err == nil {
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Errorf("GET /cut: read %d bytes and no error, want the response cut off", n)
+		}
+	}
+	if read <= 2*13 {
+		t.Fatalf("the clients read %d body bytes, want the 404's and 500's too", read)
+	}
 	got, _ := scrape(t, c)
 	for series, want := range map[string]float64{
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="2xx"}`: 2,
 		`httpskit_http_requests_total{protocol="HTTP/1.1",code="4xx"}`: 1,
-		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 1,
-		`httpskit_http_request_duration_seconds_count`:                 4,
-		`httpskit_http_response_bytes_total`:                           13 + 19 + 24 + 13,
+		`httpskit_http_requests_total{protocol="HTTP/1.1",code="5xx"}`: 1,
+		`httpskit_http_requests_total{protocol="HTTP/2.0",code="2xx"}`: 3,
+		`httpskit_http_request_duration_seconds_count`:                 7,
+		`httpskit_http_response_bytes_total`:                           float64(read + int64(len("partial"))),
 		`httpskit_tls_handshakes_total{type="full"}`:                   1,
 		`httpskit_tls_handshakes_total{type="resumed"}`:                1,
 		`httpskit_connections_open`:                                    2,

@@ -23,12 +23,20 @@ func unknownField(b []byte) error {
 	return nil
 }
 
+// refused are the fields a config file is refused on purpose, by lower-case name, and why.
+var refused = map[string]string{
+	"passphrase": "a passphrase written in the config file is read by whoever reads the file (copies, backups, version control): " +
+		"write it as the first line of a file only the server's user can read and name that file with \"passphraseFile\", " +
+		"or set $HTTPSKIT_PASSPHRASE",
+}
+
 // unknownFieldError is an object key that no field takes.
 type unknownFieldError struct {
 	key    string
 	at     string // the entry, such as "listeners[0]"; "" at the top level
 	known  []string
-	offset int64 // just past the key
+	offset int64  // just past the key
+	why    string // the key is refused on purpose, for this reason
 	line   int
 }
 
@@ -37,6 +45,10 @@ func (e *unknownFieldError) Error() string {
 	fmt.Fprintf(&b, "line %d: ", e.line)
 	if e.at != "" {
 		b.WriteString(e.at + ": ")
+	}
+	if e.why != "" {
+		fmt.Fprintf(&b, "field %q is not taken: %s", e.key, e.why)
+		return b.String()
 	}
 	fmt.Fprintf(&b, "unknown field %q", e.key)
 	if s := closest(e.key, e.known); s != "" {
@@ -84,7 +96,7 @@ func walkFields(dec *json.Decoder, t reflect.Type, at string) error {
 			if known != nil {
 				var ok bool
 				if ft, ok = fields[strings.ToLower(key)]; !ok {
-					return &unknownFieldError{key: key, at: at, known: known, offset: dec.InputOffset()}
+					return &unknownFieldError{key: key, at: at, known: known, offset: dec.InputOffset(), why: refused[strings.ToLower(key)]}
 				}
 			}
 			sub := key

@@ -7,6 +7,8 @@
 //	  "listeners": [
 //	    {"kind": "https", "host": "localhost", "port": 7443, "cert": "cert.pem", "key": "key.pem"},
 //	    {"kind": "http2", "port": 7444},
+//	    {"kind": "https", "listen": "unix:/run/site/https.sock", "socketMode": "0660",
+//	     "pfx": "site.p12", "passphraseFile": "/etc/site/pfx-pass"},
 //	    {"kind": "http", "port": 7080, "readHeaderTimeout": "5s", "maxBodyBytes": 1048576, "maxConnsPerIP": -1}
 //	  ],
 //	  "routes": [
@@ -17,11 +19,19 @@
 //	}
 //
 // Relative file names are relative to the directory of the config file. A TLS listener
-// without cert and key uses the development CA. An http listener redirects to the first TLS
-// listener unless its "redirectToHTTPS" is false. Unknown fields are errors, and every error
-// names the entry and field at fault; an unknown field's error gives its line and the known
-// field it is most likely a slip for ("line 3: listeners[0]: unknown field "prot" (did you
-// mean "port"?)").
+// without cert and key (or pfx) uses the development CA. An http listener redirects to the
+// first TLS listener with a port unless its "redirectToHTTPS" is false.
+//
+// A listener on a Unix socket ("listen": "unix:PATH", or "socketPath" with an optional
+// "socketMode") has no host or port; an http one serves the routes ("redirectToHTTPS": false),
+// as a redirect can neither come from nor go to a socket. A "pfx" file or an encrypted "key"
+// is opened with the first line of "passphraseFile" (else $HTTPSKIT_PASSPHRASE); a
+// "passphrase" field is refused, so the passphrase never sits in a file that gets copied,
+// backed up and committed.
+//
+// Unknown fields are errors, and every error names the entry and field at fault; an unknown
+// field's error gives its line and the known field it is most likely a slip for ("line 3:
+// listeners[0]: unknown field "prot" (did you mean "port"?)").
 package siteconfig
 
 import (
@@ -30,8 +40,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,16 +64,35 @@ type Listener struct {
 	// Host defaults to "localhost".
 	Host string `json:"host,omitempty"`
 	// Port is the TCP port. Absent means 7080 (server.DefaultPort), which Parse writes here;
-	// 0, or a negative number, means any free port, as in the server package.
-	Port int `json:"port,omitempty"`
-	// Cert and Key are PEM file names (or PEM text); both or neither. Neither: the
-	// development CA issues a certificate for localhost.
+	// 0, or a negative number, means any free port, as in the server package. A listener on
+	// a Unix socket has none.
+	Port      int  `json:"port,omitempty"`
+	portGiven bool // the document has "port"
+	// Listen "unix:PATH" is the same as SocketPath PATH: Parse sets SocketPath from it.
+	Listen string `json:"listen,omitempty"`
+	// SocketPath makes the listener a Unix socket at this path instead of Host and Port
+	// (server.HTTPConfig.SocketPath: a stale socket file is replaced, any other file is an
+	// error, and the socket is removed when serve stops).
+	SocketPath string `json:"socketPath,omitempty"`
+	// SocketMode is the permission bits of the socket file, an octal string such as "0600";
+	// absent means server.DefaultSocketMode, "0660".
+	SocketMode Mode `json:"socketMode,omitempty"`
+	// Cert and Key are file names (PEM or DER, or PEM text); both or neither. Neither, and
+	// no PFX: the development CA issues a certificate for localhost. Key may be an encrypted
+	// PKCS #8 key (ENCRYPTED PRIVATE KEY), opened with the passphrase of PassphraseFile.
 	Cert string `json:"cert,omitempty"`
 	Key  string `json:"key,omitempty"`
+	// PFX is a PKCS #12 file (.p12, .pfx) holding the certificate chain and key, instead of
+	// Cert and Key; opened with the passphrase of PassphraseFile.
+	PFX string `json:"pfx,omitempty"`
+	// PassphraseFile is a file whose first line is the passphrase of PFX or of an encrypted
+	// Key. Absent: $HTTPSKIT_PASSPHRASE. The passphrase itself is never taken in the config
+	// file ("passphrase" is refused), where whoever can read the file would read it.
+	PassphraseFile string `json:"passphraseFile,omitempty"`
 	// ClientCA requires client certificates that chain to this CA (PEM file).
 	ClientCA string `json:"clientCA,omitempty"`
 	// RedirectToHTTPS, for an http listener: absent or true sends every request to the same
-	// path on the first https or http2 listener (308); false serves the routes over plain
+	// path on the first https or http2 listener with a port (308); false serves the routes over plain
 	// HTTP. With no TLS listener in the file, an http listener serves the routes.
 	RedirectToHTTPS *bool `json:"redirectToHTTPS,omitempty"`
 
@@ -118,6 +149,23 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Mode is a file's permission bits written as an octal string ("0660").
+type Mode fs.FileMode
+
+// UnmarshalJSON accepts an octal string of permission bits such as "0660".
+func (m *Mode) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want octal permission bits as a string such as \"0660\", got %s", b)
+	}
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v&^0o777 != 0 || v == 0 {
+		return fmt.Errorf("bad mode %q: want octal permission bits such as \"0660\"", s)
+	}
+	*m = Mode(v)
+	return nil
+}
+
 // Load reads and validates the config file, resolving relative file names against its
 // directory.
 func Load(name string) (*Site, error) {
@@ -168,7 +216,7 @@ func Parse(b []byte) (*Site, error) {
 const DefaultPort = 7080
 
 // defaultPorts gives DefaultPort to each listener of the document b (already decoded into s)
-// that has no "port" field: a zero there means any free port.
+// that has no "port" field and no Unix socket: a zero there means any free port.
 func (s *Site) defaultPorts(b []byte) {
 	var raw struct {
 		Listeners []map[string]json.RawMessage `json:"listeners"`
@@ -184,8 +232,10 @@ func (s *Site) defaultPorts(b []byte) {
 		for k := range fields {
 			given = given || strings.EqualFold(k, "port") // as encoding/json matches names
 		}
-		if !given {
-			s.Listeners[i].Port = DefaultPort
+		l := &s.Listeners[i]
+		l.portGiven = given
+		if !given && l.Listen == "" && l.SocketPath == "" {
+			l.Port = DefaultPort
 		}
 	}
 }
@@ -211,8 +261,17 @@ func (s *Site) validate() error {
 		if (l.Cert == "") != (l.Key == "") {
 			return fmt.Errorf("%s: \"cert\" and \"key\" go together", at)
 		}
-		if l.Kind == "http" && (l.Cert != "" || l.ClientCA != "") {
+		if l.PFX != "" && l.Cert != "" {
+			return fmt.Errorf("%s: \"pfx\" holds the certificate and key: give \"pfx\", or \"cert\" and \"key\", not both", at)
+		}
+		if l.Kind == "http" && (l.Cert != "" || l.PFX != "" || l.ClientCA != "") {
 			return fmt.Errorf("%s: an http listener takes no certificate; use kind https", at)
+		}
+		if l.PassphraseFile != "" && l.PFX == "" && l.Key == "" {
+			return fmt.Errorf("%s: \"passphraseFile\" opens a \"pfx\" or an encrypted \"key\", and this entry has neither", at)
+		}
+		if err := l.socket(); err != nil {
+			return fmt.Errorf("%s: %w", at, err)
 		}
 		if l.Kind != "http" && l.RedirectToHTTPS != nil {
 			return fmt.Errorf("%s: \"redirectToHTTPS\" goes with kind http", at)
@@ -229,6 +288,9 @@ func (s *Site) validate() error {
 				return fmt.Errorf("%s: %s is %d (want -1 for no limit, or a count)", at, name, v)
 			}
 		}
+	}
+	if err := s.checkRedirects(); err != nil {
+		return err
 	}
 	for i, r := range s.Routes {
 		at := fmt.Sprintf("routes[%d]", i)
@@ -262,6 +324,7 @@ func (s *Site) resolve(dir string) {
 	for i := range s.Listeners {
 		l := &s.Listeners[i]
 		l.Cert, l.Key, l.ClientCA = abs(l.Cert), abs(l.Key), abs(l.ClientCA)
+		l.PFX, l.PassphraseFile, l.SocketPath = abs(l.PFX), abs(l.PassphraseFile), abs(l.SocketPath)
 	}
 	for i := range s.Routes {
 		s.Routes[i].Serve = abs(s.Routes[i].Serve)

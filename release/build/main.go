@@ -5,18 +5,24 @@
 //
 // For each target it builds DIR/httpskit-linux-TARGET (DIR is dist by default) with
 //
-//	CGO_ENABLED=0 GOOS=linux GOARCH=… GOARM=… go build -trimpath -buildvcs=auto -ldflags='-s -w' ./cmd/httpskit
+//	CGO_ENABLED=0 GOOS=linux GOARCH=… GOARM=… go build [-tags=noredis] -trimpath -buildvcs=auto -ldflags='-s -w' ./cmd/httpskit
 //
 // that is: static, free of the build machine's paths, without symbol tables or DWARF, and
-// stamped with the commit that `httpskit version` prints. The targets:
+// stamped with the commit that `httpskit version` prints. The ARM builds are for devices and
+// keep to 10 MB: the build tag noredis leaves out the Redis client of serve --storage
+// redis://… (github.com/redis/go-redis/v9), which adds 1.8 to 1.9 MB to every target
+// (measured at 11.1 MB for armv6, 10.7 MB for arm64, docs/devices.md). The amd64 build is
+// for servers, where several instances share state through Redis: it keeps the client and
+// has a limit of its own, 13 MB (11.9 MB measured). The targets:
 //
-//	amd64   linux/amd64 (GOAMD64=v1)  PCs and servers
-//	armv6   linux/arm, GOARM=6        Raspberry Pi Zero, Zero W, 1 (ARM1176)
-//	armv7   linux/arm, GOARM=7        Raspberry Pi 2, and 3/4/5 running a 32-bit system
-//	arm64   linux/arm64               Raspberry Pi 3, 4, 5, Zero 2 W running a 64-bit system
+//	amd64   linux/amd64 (GOAMD64=v1)  PCs and servers; with Redis
+//	armv6   linux/arm, GOARM=6        Raspberry Pi Zero, Zero W, 1 (ARM1176); noredis
+//	armv7   linux/arm, GOARM=7        Raspberry Pi 2, and 3/4/5 running a 32-bit system; noredis
+//	arm64   linux/arm64               Raspberry Pi 3, 4, 5, Zero 2 W running a 64-bit system; noredis
 //
 // Then it checks each binary and fails (exit code 1) when one check fails:
-//   - it is at most 10,000,000 bytes (10 MB, decimal; 10 MiB would be 10,485,760);
+//   - it is at most its target's limit: 10,000,000 bytes for ARM (10 MB, decimal; 10 MiB
+//     would be 10,485,760), 13,000,000 for amd64;
 //   - the ELF has no program interpreter (PT_INTERP) and needs no shared library, has no
 //     symbol table nor DWARF, and its machine is the target's;
 //   - the build settings it carries say CGO_ENABLED=0, -trimpath and the target's GOARCH and
@@ -52,11 +58,16 @@ import (
 )
 
 const (
-	// maxBytes is the size limit of a release binary: 10 MB.
+	// maxBytes is the size limit of a release binary for a device (ARM): 10 MB.
 	maxBytes = 10_000_000
+	// maxServerBytes is the size limit of the amd64 release binary, which keeps the Redis
+	// client: 13 MB.
+	maxServerBytes = 13_000_000
 	// module and mainPackage are what is built.
 	module      = "github.com/httpskit/httpskit"
 	mainPackage = module + "/cmd/httpskit"
+	// deviceTags are the build tags of the ARM releases: see the package documentation.
+	deviceTags = "noredis"
 )
 
 // target is one release build.
@@ -67,13 +78,15 @@ type target struct {
 	machine elf.Machine
 	qemu    string // the user-mode emulator that runs it on another machine
 	cpu     string // the CPU qemu emulates: the oldest board the build is for
+	tags    string // build tags
+	max     int64  // size limit in bytes
 }
 
 var targets = []target{
-	{"amd64", "amd64", "", elf.EM_X86_64, "qemu-x86_64-static", ""},
-	{"armv6", "arm", "6", elf.EM_ARM, "qemu-arm-static", "arm1176"},
-	{"armv7", "arm", "7", elf.EM_ARM, "qemu-arm-static", "cortex-a7"},
-	{"arm64", "arm64", "", elf.EM_AARCH64, "qemu-aarch64-static", "cortex-a53"},
+	{"amd64", "amd64", "", elf.EM_X86_64, "qemu-x86_64-static", "", "", maxServerBytes},
+	{"armv6", "arm", "6", elf.EM_ARM, "qemu-arm-static", "arm1176", deviceTags, maxBytes},
+	{"armv7", "arm", "7", elf.EM_ARM, "qemu-arm-static", "cortex-a7", deviceTags, maxBytes},
+	{"arm64", "arm64", "", elf.EM_AARCH64, "qemu-aarch64-static", "cortex-a53", deviceTags, maxBytes},
 }
 
 // file is the name of the target's binary.
@@ -108,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "dist", "write the binaries and SHA256SUMS to this directory")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./release/build [-o DIR]\n\nBuilds static, stripped httpskit binaries for linux/amd64, arm v6, arm v7 and arm64,\nchecks them (at most %d bytes, static, runs), prints sizes and SHA-256 sums.\n\n", maxBytes)
+		fmt.Fprintf(stderr, "usage: go run ./release/build [-o DIR]\n\nBuilds static, stripped httpskit binaries for linux/amd64, arm v6, arm v7 and arm64,\nchecks them (at most %d bytes for ARM, static, runs), prints sizes and SHA-256 sums.\n\n", maxBytes)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -178,7 +191,7 @@ func buildAndCheck(ctx context.Context, path string, t target) result {
 	}
 	var verr error
 	r.version, verr = runVersion(ctx, path, t)
-	r.err = errors.Join(checkSize(r.size), checkELF(path, t), checkBuildInfo(path, t), verr)
+	r.err = errors.Join(checkSize(r.size, t.max), checkELF(path, t), checkBuildInfo(path, t), verr)
 	return r
 }
 
@@ -195,7 +208,7 @@ func checkModule(ctx context.Context) error {
 // build compiles package pkg for t into path, running the go command in dir (empty: the
 // working directory).
 func build(ctx context.Context, dir, pkg, path string, t target) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=auto", "-ldflags=-s -w", "-o", path, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags="+t.tags, "-trimpath", "-buildvcs=auto", "-ldflags=-s -w", "-o", path, pkg)
 	cmd.Dir = dir
 	// GOAMD64=v1 and GOARM64=v8.0 are the defaults, set so that the environment cannot
 	// narrow the machines a release runs on.
@@ -224,10 +237,10 @@ func hashFile(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// checkSize fails when size is over maxBytes.
-func checkSize(size int64) error {
-	if size > maxBytes {
-		return fmt.Errorf("%s bytes (%s MB) is over the limit of 10,000,000 bytes (10 MB) by %s", groupDigits(size), mb(size), groupDigits(size-maxBytes))
+// checkSize fails when size is over limit.
+func checkSize(size, limit int64) error {
+	if size > limit {
+		return fmt.Errorf("%s bytes (%s MB) is over the limit of %s bytes (%s MB) by %s", groupDigits(size), mb(size), groupDigits(limit), mb(limit), groupDigits(size-limit))
 	}
 	return nil
 }
@@ -274,11 +287,11 @@ func checkBuildInfo(path string, t target) error {
 	for _, s := range bi.Settings {
 		got[s.Key] = s.Value
 	}
-	want := map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "GOOS": "linux", "GOARCH": t.goarch}
+	want := map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "GOOS": "linux", "GOARCH": t.goarch, "-tags": t.tags}
 	if t.goarm != "" {
 		want["GOARM"] = t.goarm
 	}
-	for _, k := range []string{"GOOS", "GOARCH", "GOARM", "CGO_ENABLED", "-trimpath"} {
+	for _, k := range []string{"GOOS", "GOARCH", "GOARM", "CGO_ENABLED", "-trimpath", "-tags"} {
 		if v, ok := want[k]; ok && got[k] != v {
 			return fmt.Errorf("built with %s=%q, want %q", k, got[k], v)
 		}

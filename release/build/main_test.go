@@ -108,9 +108,9 @@ func TestChecks(t *testing.T) {
 		{"other GOARCH", func() error { return checkBuildInfo(tiny, other) }, "GOARCH="},
 		{"symbols", func() error { return checkELF(buildTiny(t, host, true), host) }, "not stripped"},
 		{"not ELF", func() error { return checkELF(notELF, host) }, "not an ELF file"},
-		{"10,000,000 bytes", func() error { return checkSize(10_000_000) }, ""},
-		{"10,000,001 bytes", func() error { return checkSize(10_000_001) }, "over the limit of 10,000,000 bytes (10 MB) by 1"},
-		{"10 MiB", func() error { return checkSize(10 << 20) }, "10,485,760 bytes (10.49 MB)"},
+		{"10,000,000 bytes", func() error { return checkSize(10_000_000, maxBytes) }, ""},
+		{"10,000,001 bytes", func() error { return checkSize(10_000_001, maxBytes) }, "over the limit of 10,000,000 bytes (10.00 MB) by 1"},
+		{"10 MiB", func() error { return checkSize(10<<20, maxBytes) }, "10,485,760 bytes (10.49 MB)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

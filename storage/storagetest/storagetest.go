@@ -179,6 +179,117 @@ func Run(t *testing.T, newStore func(t *testing.T) (a, b storage.Storage)) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("ListEmptyAndLiteral", func(t *testing.T) {
+		s, other := newStore(t)
+		if keys, err := s.List(ctx, ""); err != nil || len(keys) != 0 {
+			t.Fatalf("List on an empty store = %q, %v; want none", keys, err)
+		}
+		// Characters that glob patterns (Redis MATCH, filepath.Match) give a meaning are
+		// plain characters in keys and prefixes.
+		for _, k := range []string{"g/a*b/x", "g/a?c", "g/a[b]", "g/abc", "g/a-b^", "g2/x"} {
+			if err := s.Put(ctx, k, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			prefix string
+			want   []string
+		}{
+			{"g/a*", []string{"g/a*b/x"}},
+			{"g/a?", []string{"g/a?c"}},
+			{"g/a[", []string{"g/a[b]"}},
+			{"g/a-", []string{"g/a-b^"}},
+			{"g/", []string{"g/a*b/x", "g/a-b^", "g/a?c", "g/a[b]", "g/abc"}},
+			{"g", []string{"g/a*b/x", "g/a-b^", "g/a?c", "g/a[b]", "g/abc", "g2/x"}},
+			{"nothing/", nil},
+		} {
+			keys, err := other.List(ctx, c.prefix)
+			if err != nil || !slices.Equal(keys, c.want) {
+				t.Errorf("List(%q) = %q, %v; want %q", c.prefix, keys, err, c.want)
+			}
+		}
+	})
+	t.Run("EmptyAndLargeValues", func(t *testing.T) {
+		s, other := newStore(t)
+		large := bytes.Repeat([]byte{0, 1, 0xfe, '\n'}, 1<<18) // 1 MiB
+		for k, v := range map[string][]byte{"empty": {}, "large": large} {
+			if err := s.Put(ctx, k, v); err != nil {
+				t.Fatal(err)
+			}
+			got, err := other.Get(ctx, k)
+			if err != nil || !bytes.Equal(got, v) {
+				t.Fatalf("Get(%s) = %d bytes, %v; want %d bytes", k, len(got), err, len(v))
+			}
+		}
+	})
+	t.Run("LockBadInput", func(t *testing.T) {
+		s, _ := newStore(t)
+		if err := s.Lock(ctx, "l", 0); err == nil {
+			s.Unlock(ctx, "l")
+			t.Error("Lock with ttl 0 succeeded")
+		}
+		if err := s.Lock(ctx, "../l", time.Minute); !errors.Is(err, storage.ErrBadKey) {
+			t.Errorf("Lock(../l) = %v, want ErrBadKey", err)
+		}
+		if err := s.Unlock(ctx, "never/taken"); err == nil {
+			t.Error("Unlock of a lock never taken succeeded")
+		}
+		if err := s.Lock(ctx, "l", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unlock(ctx, "l"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unlock(ctx, "l"); err == nil {
+			t.Error("second Unlock succeeded")
+		}
+	})
+	t.Run("LockGoroutines", func(t *testing.T) {
+		// Goroutines on one Storage value exclude each other: a counter updated under the
+		// lock by read, then write, is never lost.
+		s, other := newStore(t)
+		if err := s.Put(ctx, "counter", []byte("0")); err != nil {
+			t.Fatal(err)
+		}
+		const workers, rounds = 4, 5
+		var wg sync.WaitGroup
+		errc := make(chan error, workers)
+		for w := range workers {
+			st := s
+			if w%2 == 1 {
+				st = other
+			}
+			wg.Go(func() {
+				for range rounds {
+					if err := st.Lock(ctx, "counter", time.Minute); err != nil {
+						errc <- err
+						return
+					}
+					b, err := st.Get(ctx, "counter")
+					if err == nil {
+						var n int
+						fmt.Sscan(string(b), &n)
+						err = st.Put(ctx, "counter", []byte(fmt.Sprint(n+1)))
+					}
+					if uerr := st.Unlock(ctx, "counter"); err == nil {
+						err = uerr
+					}
+					if err != nil {
+						errc <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Fatal(err)
+		}
+		if b, err := s.Get(ctx, "counter"); err != nil || string(b) != fmt.Sprint(workers*rounds) {
+			t.Fatalf("counter = %q, %v; want %d (an update was lost: the lock did not exclude)", b, err, workers*rounds)
+		}
+	})
 	t.Run("String", func(t *testing.T) {
 		s, _ := newStore(t)
 		if s.String() == "" {
