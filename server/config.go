@@ -138,7 +138,8 @@ type HTTPConfig struct {
 	// on one connection. Zero means 250.
 	HTTP2MaxConcurrentStreams int
 	// HTTP2MaxReadFrameSize is the largest frame the server accepts, 16 KiB to 16 MiB - 1.
-	// Zero means 1 MiB.
+	// Zero means 16 KiB on the batching HTTP/2 engine (the default, HTTP2Engine) and 1 MiB on
+	// net/http's.
 	HTTP2MaxReadFrameSize int
 	// HTTP2StreamWindow bounds the request body bytes a client may send on one stream ahead
 	// of the handler reading them (the stream's flow-control window). Zero means 1 MiB.
@@ -259,6 +260,12 @@ type HTTPSConfig struct {
 	// (Let's Encrypt by default) for ACME.Domains, kept in Storage; see ACMEConfig. Set no
 	// certificate or key with it. Nil means the certificate comes from the fields above.
 	ACME *ACMEConfig
+
+	// HTTP2Engine selects what serves HTTP/2 connections: HTTP2Batching (httpskit's
+	// engine) or HTTP2NetHTTP (net/http's server). Zero means HTTP2Default: the
+	// HTTPSKIT_HTTP2_ENGINE environment variable ("nethttp" or "batching"), else the
+	// batching engine.
+	HTTP2Engine HTTP2Engine
 
 	// TLSConfig gives full control. It is cloned; the fields above fill only what it leaves
 	// empty (certificates, ClientCAs, ClientAuth, versions, NextProtos). Empty CipherSuites

@@ -19,17 +19,18 @@
 //
 // # Secure defaults
 //
-// Listeners bind "localhost" unless told otherwise: 127.0.0.1 and [::1] on one port, as
-// browsers reach it by either. TLS listeners accept TLS 1.2 and newer only
-// and negotiate HTTP/2 or HTTP/1.1 by ALPN. Everything a client controls is bounded (see
+// Listeners bind "localhost" unless told otherwise: 127.0.0.1 and [::1] on one port, as browsers
+// reach it by either. TLS listeners accept TLS 1.2 and newer only and negotiate HTTP/2 or
+// HTTP/1.1 by ALPN; HTTP/2 is served by httpskit's batching engine (HTTPSConfig.HTTP2Engine;
+// HTTP2NetHTTP goes back to net/http's). Everything a client controls is bounded (see
 // HTTPConfig): the time to send headers (10s), to send the whole request (2m), to receive the
 // response (10m), to sit idle between requests (2m), the header size (64 KiB, larger gets 431)
 // and the body size (32 MiB, larger gets 413). A TLS handshake must finish within the shortest
-// of the read and write timeouts. A listener holds at most 4096 connections, 256 from one
-// client address (the longest-idle connection makes room first). TLS 1.2 offers only ECDHE
-// suites with AEAD ciphers. An HTTP/1.x request with a Transfer-Encoding is answered and its
-// connection closed, so nothing smuggled after its body is read as a request. Serving a
-// directory never reaches outside it. docs/security.md lists every hostile case and its test.
+// of the read and write timeouts. A listener holds at most 4096 connections, 256 from one client
+// address (the longest-idle connection makes room first). TLS 1.2 offers only ECDHE suites with
+// AEAD ciphers. An HTTP/1.x request with a Transfer-Encoding is answered and its connection
+// closed, so nothing smuggled after its body is read as a request. Serving a directory never
+// reaches outside it. docs/security.md lists every hostile case and its test.
 //
 // # Serving a web site
 //

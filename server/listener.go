@@ -46,6 +46,7 @@ type Listener struct {
 	hsts    bool              // send Strict-Transport-Security (ACME listeners)
 	obs     Observer          // nil: no access log and no observer (observe.go)
 	tickets *ticketKeys       // nil when crypto/tls handles session tickets alone (ticketkeys.go)
+	h2      HTTP2Engine       // resolved engine for HTTP/2 connections (h2engine.go)
 
 	mu      sync.Mutex
 	hs      *http.Server // current net/http server; replaced after a stop
@@ -152,7 +153,7 @@ func (l *Listener) Original() *http.Server {
 // ClientCAs stays the pool read first (see ReloadCertificate).
 func (l *Listener) TLSConfig() *tls.Config { return l.tlsCfg }
 
-func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*Listener, error) {
+func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config, h2e HTTP2Engine) (*Listener, error) {
 	switch {
 	case cfg.SocketPath != "" && cfg.NetListener != nil:
 		return nil, errors.New("server: SocketPath and NetListener are both set: give one")
@@ -163,7 +164,7 @@ func newListener(s *Server, kind string, cfg HTTPConfig, tlsCfg *tls.Config) (*L
 	}
 	host, port := cfg.hostPort()
 	l := &Listener{srv: s, kind: kind, host: host, port: port, lim: cfg.limits(), tlsCfg: tlsCfg,
-		socket: cfg.SocketPath, mode: cfg.SocketMode, given: cfg.NetListener}
+		socket: cfg.SocketPath, mode: cfg.SocketMode, given: cfg.NetListener, h2: h2e}
 	if l.given != nil {
 		if tcp, ok := l.given.Addr().(*net.TCPAddr); ok {
 			l.host, l.port = tcp.IP.String(), tcp.Port
@@ -351,6 +352,7 @@ func (l *Listener) serve() {
 	hs := l.hs
 	l.nextProto = maps.Clone(hs.TLSNextProto) // before net/http adds its own (newHTTPServer)
 	ln := l.limitConns(hs, l.ln)
+	l.useHTTP2Engine(hs) // after limitConns: the engine calls the ConnState it sets
 	if l.tlsCfg != nil {
 		ln = tls.NewListener(ln, l.tlsCfg)
 		// Serve writes net/http's HTTP/2 settings into hs.TLSConfig as it starts, on its

@@ -70,7 +70,7 @@ func New(cfg Config) *Server {
 // AddHTTPServer adds a plain-HTTP (HTTP/1.1) listener. When the server is running the
 // listener is started at once, and an error binding it is returned.
 func (s *Server) AddHTTPServer(cfg HTTPConfig) (*Listener, error) {
-	l, err := newListener(s, KindHTTP, cfg, nil)
+	l, err := newListener(s, KindHTTP, cfg, nil, HTTP2NetHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Server) addTLS(kind string, cfg HTTPSConfig) (*Listener, error) {
 		tc.NextProtos = append(tc.NextProtos, acme.ALPNProto)
 	}
 	files := cfg.watchFiles(tc) // with ACME, only a client CA file
-	l, err := newListener(s, kind, cfg.HTTPConfig, tc)
+	l, err := newListener(s, kind, cfg.HTTPConfig, tc, cfg.HTTP2Engine.resolve())
 	if err != nil {
 		return nil, err
 	}

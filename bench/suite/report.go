@@ -184,6 +184,15 @@ func (rep *report) ratios() []ratio {
 			rep.values(sc.Name, "httpskit", usPerReq), rep.values(sc.Name, "nethttp", usPerReq))
 	}
 	for _, sc := range rep.Scenarios {
+		if !strings.HasPrefix(sc.Name, "h2") {
+			continue
+		}
+		add(fmt.Sprintf("server CPU per %s, httpskit batching h2 / net/http, %s", sc.Unit, sc.Label),
+			rep.values(sc.Name, "httpskit-batching", usPerReq), rep.values(sc.Name, "nethttp", usPerReq))
+		add(fmt.Sprintf("server CPU per %s, httpskit batching h2 / nginx, %s", sc.Unit, sc.Label),
+			rep.values(sc.Name, "httpskit-batching", usPerReq), rep.values(sc.Name, "nginx", usPerReq))
+	}
+	for _, sc := range rep.Scenarios {
 		add(fmt.Sprintf("server CPU per %s, httpskit / net/http with the same timeouts, %s", sc.Unit, sc.Label),
 			rep.values(sc.Name, "httpskit", usPerReq), rep.values(sc.Name, "nethttp-limits", usPerReq))
 	}

@@ -26,6 +26,7 @@ type scenario struct {
 var allScenarios = []scenario{
 	{Name: "h1", Label: "HTTP/1.1 keep-alive", Unit: "req", Args: []string{"--mode", "keepalive", "-c", "50"}},
 	{Name: "h2", Label: "HTTP/2 keep-alive", Unit: "req", Args: []string{"--mode", "h2", "-c", "50", "-m", "10"}},
+	{Name: "h2-1", Label: "HTTP/2 keep-alive, 1 stream", Unit: "req", Args: []string{"--mode", "h2", "-c", "50", "-m", "1"}},
 	{Name: "resumed", Label: "new conn, resumed", Unit: "conn", Args: []string{"--mode", "new", "-c", "16", "--resume=true"}},
 	{Name: "full", Label: "new conn, full", Unit: "conn", Args: []string{"--mode", "new", "-c", "16", "--resume=false"}},
 }
@@ -116,7 +117,7 @@ func (r *runner) runServerScenarios(ctx context.Context) error {
 	h2 := map[string]*instance{}
 	needH2 := false
 	for _, s := range r.scenarios {
-		needH2 = needH2 || s.Name == "h2"
+		needH2 = needH2 || strings.HasPrefix(s.Name, "h2")
 	}
 	for _, spec := range r.servers {
 		in, err := r.startServer(ctx, spec, false)
@@ -155,7 +156,7 @@ func (r *runner) runServerScenarios(ctx context.Context) error {
 					return nil
 				}
 				in := main[spec.Name]
-				if sc.Name == "h2" && (spec.Name == "node" || spec.Name == "awesome") {
+				if strings.HasPrefix(sc.Name, "h2") && (spec.Name == "node" || spec.Name == "awesome") {
 					in = h2[spec.Name]
 				}
 				if in == nil {

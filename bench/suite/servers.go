@@ -38,6 +38,8 @@ var allServers = []serverSpec{
 	{Name: "nginx", Label: "nginx"},
 	{Name: "node", Label: "node https"},
 	{Name: "awesome", Label: "AwesomeServer"},
+	// httpskit with HTTP/2 on its batching engine (server.HTTP2Batching).
+	{Name: "httpskit-batching", Label: "httpskit, batching h2", IsGo: true},
 }
 
 // instance is one running server process.
@@ -82,14 +84,18 @@ func (r *runner) serverArgv(spec serverSpec, h2 bool, port, debugPort int, dir s
 	pin := []string{"taskset", "-c", strconv.Itoa(serverCPU)}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	switch spec.Name {
-	case "httpskit", "nethttp", "nethttp-limits":
-		bin := r.bin["server-"+strings.TrimSuffix(spec.Name, "-limits")]
+	case "httpskit", "httpskit-batching", "nethttp", "nethttp-limits":
+		bin := r.bin["server-"+strings.TrimSuffix(strings.TrimSuffix(spec.Name, "-limits"), "-batching")]
 		argv := append(pin, bin, "-addr", addr, "-cert", r.certFile, "-key", r.keyFile,
 			"-debug", fmt.Sprintf("127.0.0.1:%d", debugPort))
 		if spec.Name == "nethttp-limits" {
 			argv = append(argv, "-limits")
 		}
-		return argv, []string{"GOMAXPROCS=1"}, nil
+		env := []string{"GOMAXPROCS=1"}
+		if spec.Name == "httpskit-batching" {
+			env = append(env, "HTTPSKIT_HTTP2_ENGINE=batching")
+		}
+		return argv, env, nil
 	case "nginx":
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, nil, err

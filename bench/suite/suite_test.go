@@ -277,7 +277,7 @@ func TestSelectWork(t *testing.T) {
 		t.Errorf("selectWork: %d servers, %d scenarios, idle %v, clients %v", len(r.servers), len(r.scenarios), r.doIdle, r.doClients)
 	}
 	r = &runner{}
-	if err := r.selectWork(""); err != nil || len(r.servers) != len(allServers) || len(r.scenarios) != 4 || !r.doIdle || !r.doClients {
+	if err := r.selectWork(""); err != nil || len(r.servers) != len(allServers) || len(r.scenarios) != len(allScenarios) || !r.doIdle || !r.doClients {
 		t.Errorf("selectWork(\"\") = %v: %d servers %d scenarios", err, len(r.servers), len(r.scenarios))
 	}
 	if err := (&runner{}).selectWork("apache"); err == nil {
