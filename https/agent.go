@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,6 +62,7 @@ type Agent struct {
 	tls   recent[tlsInputs, tlsSettings] // checked settings of recent TLS inputs
 	pairs recent[pairInputs, [2]string]  // PEM text of recent client pairs opened with a passphrase (pfx.go)
 
+	last       atomic.Pointer[pooled] // the entry transportFor returned last
 	mu         sync.Mutex
 	transports map[poolKey]*pooled
 	sockets    map[socketKey]*http.Transport // Options.SocketPath (socket.go)
@@ -83,6 +85,7 @@ const sessionCacheSize = 32
 
 // pooled is one entry of the pool: checked settings and their transport.
 type pooled struct {
+	key       poolKey
 	settings  tlsSettings
 	transport *http.Transport
 }
@@ -121,12 +124,17 @@ func (a *Agent) pooledSettings(key [sha256.Size]byte) (tlsSettings, bool) {
 }
 
 // transportFor returns the pooled transport for the connection settings of
-// p, creating it on first use.
+// p, creating it on first use. The entry it returned last is looked at
+// first, without the lock: requests in a row mostly share one.
 func (a *Agent) transportFor(p *plan) *http.Transport {
 	key := poolKey{tls: p.tls.key, serverName: p.serverName, maxHeader: p.maxHeader, frugal: p.memory.frugal()}
+	if e := a.last.Load(); e != nil && e.key == key {
+		return e.transport
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.transports[key]; ok {
+		a.last.Store(e)
 		return e.transport
 	}
 	if a.transports == nil {
@@ -137,12 +145,14 @@ func (a *Agent) transportFor(p *plan) *http.Transport {
 		for k, old := range a.transports {
 			old.transport.CloseIdleConnections()
 			delete(a.transports, k)
+			a.last.CompareAndSwap(old, nil)
 			break
 		}
 	}
-	t := a.newTransport(p.tls, key)
-	a.transports[key] = &pooled{settings: p.tls, transport: t}
-	return t
+	e := &pooled{key: key, settings: p.tls, transport: a.newTransport(p.tls, key)}
+	a.transports[key] = e
+	a.last.Store(e)
+	return e.transport
 }
 
 // newTransport makes the transport of TLS settings s for the connection

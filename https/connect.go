@@ -65,21 +65,22 @@ func (c *Connect) CloseIdleConnections() {
 	}
 }
 
-// connectFor returns the plan and transport of a request of agent a whose
-// Options gave port and whose context is ctx: the agent's pooled transport
-// without a Connect, else the Connect's own for that agent.
-func connectFor(ctx context.Context, a *Agent, p plan, port int) (plan, *http.Transport) {
+// connectFor returns the transport of a request of agent a whose plan is p,
+// whose Options gave port and whose context is ctx: the agent's pooled
+// transport without a Connect, else the Connect's own for that agent. A
+// Connect for plain HTTP changes p to its http:// form.
+func connectFor(ctx context.Context, a *Agent, p *plan, port int) *http.Transport {
 	c, _ := ctx.Value(connectKey{}).(*Connect)
 	if c != nil && c.Plain {
-		p = p.plain(port)
+		*p = p.plain(port)
 	}
 	switch {
 	case p.socket != "":
-		return p, a.socketTransport(p, c) // socket.go
+		return a.socketTransport(*p, c) // socket.go
 	case c == nil:
-		return p, a.transportFor(&p)
+		return a.transportFor(p)
 	}
-	return p, c.transport(a, &p)
+	return c.transport(a, p)
 }
 
 // connectPoolKey names a transport of a Connect: the agent whose settings

@@ -3,7 +3,6 @@ package https
 import (
 	"errors"
 	"io"
-	"net/http"
 )
 
 // The life of a request is one state machine. Its state changes only in
@@ -80,7 +79,9 @@ func (r *ClientRequest) transitionLocked(m move) after {
 	switch m.to {
 	case stateSending:
 		r.state = stateSending
-		var body io.ReadCloser = http.NoBody
+		// No body is a nil Body, as in net/http's own GETs: http.NoBody
+		// would make the transport copy its nothing through a LimitReader.
+		var body io.ReadCloser
 		cl := int64(0)
 		if m.withBody {
 			pr, pw := io.Pipe()
@@ -98,8 +99,7 @@ func (r *ClientRequest) transitionLocked(m move) after {
 		r.state = stateReceiving
 		r.msg = m.msg
 		r.response.fireLocked(&r.l, m.msg)
-		r.respReady = true
-		close(r.respDone)
+		r.respondedLocked()
 		return after{}
 	}
 
@@ -120,11 +120,34 @@ func (r *ClientRequest) transitionLocked(m move) after {
 		r.msg.closeEv.fireLocked(&r.l, struct{}{})
 	}
 	r.closeEv.fireLocked(&r.l, struct{}{})
-	if !r.respReady {
-		r.respReady = true
+	r.respondedLocked()
+	return after{release: true, pw: r.pw, msg: r.msg, stopCtx: r.stopCtx, cause: r.err}
+}
+
+// respondedLocked notes that the response arrived or the request ended,
+// and wakes whoever waits for it. l.mu must be held.
+func (r *ClientRequest) respondedLocked() {
+	if r.respReady {
+		return
+	}
+	r.respReady = true
+	if r.respDone != nil {
 		close(r.respDone)
 	}
-	return after{release: true, pw: r.pw, msg: r.msg, stopCtx: r.stopCtx, cause: r.err}
+}
+
+// respWaitLocked returns a channel closed once the response arrived or the
+// request ended. It is made only for a caller that has to wait: Response
+// after a round trip it ran itself finds the answer there already, and
+// needs none. l.mu must be held.
+func (r *ClientRequest) respWaitLocked() <-chan struct{} {
+	if r.respDone == nil {
+		r.respDone = make(chan struct{})
+		if r.respReady {
+			close(r.respDone)
+		}
+	}
+	return r.respDone
 }
 
 // apply does what a transition left to do. l.mu must not be held.
@@ -149,7 +172,7 @@ func (r *ClientRequest) apply(a after) {
 	if a.msg != nil {
 		a.msg.body.Close()
 	}
-	r.cancel()
+	r.ctx.cancel()
 }
 
 // locked runs f with l.mu held and returns what it returns.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/httpskit/httpskit/certs"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/idna"
 )
@@ -159,6 +160,7 @@ type plan struct {
 	serverName    string // Options.ServerName, checked
 	decompress    bool   // Options.Decompress
 	tls           tlsSettings
+	tlsText       bool   // tls came from PEM text alone (tlsAsText): reusable as it is
 	socket        string // Options.SocketPath
 }
 
@@ -174,29 +176,63 @@ func invalid(method, u string, format string, args ...any) error {
 // sending many requests with the same Options checks them, parses the path
 // and builds the header once. A plan's URL and header are shared by the
 // requests made from it: nothing modifies them (RoundTrip only reads its
-// request). The TLS options are loaded for every request (files are read
-// again).
+// request). TLS options given as files are loaded for every request (the
+// files are read again); TLS options given as PEM text (or not at all) are
+// kept with the plan, so a request with the very same ones reuses its
+// settings without looking at them again.
 func newPlan(opts Options) (plan, error) {
 	a := agentOf(&opts)
-	p, ok := a.plans.find(func(k *Options) bool { return sameRequest(k, &opts) })
+	sameTLS := false
+	p, ok := a.plans.find(func(k *Options) bool {
+		if !sameRequest(k, &opts) {
+			return false
+		}
+		sameTLS = sameTLSText(k, &opts)
+		return true
+	})
+	p.socket = opts.SocketPath
+	if ok && sameTLS && p.tlsText && stillValid(p.tls) {
+		return p, nil
+	}
 	if !ok {
 		var err error
 		if p, err = buildPlan(opts); err != nil {
 			return plan{}, err
 		}
-		key := opts
-		key.Headers = opts.Headers.Clone() // the caller may change its map later
-		a.plans.add(key, p)
+		p.socket = opts.SocketPath
 	}
 	cert, key, err := a.clientPair(&opts) // pfx.go
 	if err == nil {
 		p.tls, err = a.loadTLS(opts.CA, cert, key, opts.InsecureSkipVerify)
 	}
-	p.socket = opts.SocketPath
 	if err != nil {
 		return plan{}, &Error{Op: p.method, URL: p.urlString, Kind: ErrInvalidRequest, Err: err}
 	}
+	if !ok {
+		p.tlsText = tlsAsText(&opts)
+		key := opts
+		key.Headers = opts.Headers.Clone() // the caller may change its map later
+		a.plans.add(key, p)
+	}
 	return p, nil
+}
+
+// sameTLSText reports whether a and b have the same TLS options, compared as
+// strings: for options given as PEM text that means the same settings.
+func sameTLSText(a, b *Options) bool {
+	return a.CA == b.CA && a.Cert == b.Cert && a.Key == b.Key && a.PFX == b.PFX &&
+		a.Passphrase == b.Passphrase && a.InsecureSkipVerify == b.InsecureSkipVerify
+}
+
+// tlsAsText reports whether the TLS options of opts are all PEM text or
+// unset: none names a file that could change between requests.
+func tlsAsText(opts *Options) bool {
+	for _, s := range [...]string{opts.CA, opts.Cert, opts.Key, opts.PFX} {
+		if s != "" && !certs.IsPEM(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameRequest reports whether a and b describe the same request, TLS options

@@ -27,12 +27,9 @@ type ClientRequest struct {
 	l         loop
 	plan      plan
 	transport *http.Transport
-	ctx       context.Context // internal; cancelled when the request ends
-	cancel    context.CancelFunc
+	ctx       reqCtx      // the round trip's: cancelled when the request ends (reqctx.go)
 	stopCtx   func() bool // stops the caller's context watch
 	timer     idleTimer
-	respDone  chan struct{} // closed on 'response' or on termination
-	askCtx    certAskedCtx  // the round trip's context: ctx, and where the TLS config notes a certificate request
 	trace     httptrace.ClientTrace
 	rtTaken   atomic.Bool   // the round trip is running (on its goroutine or in Response)
 	rtBody    io.ReadCloser // the round trip's body and length, set before it starts
@@ -40,9 +37,10 @@ type ClientRequest struct {
 	follow    *Options // the request's Options when MaxRedirects > 0
 
 	// Guarded by l.mu.
-	state      state // see lifecycle.go
-	ended      bool  // End was called
-	respReady  bool  // respDone is closed
+	state      state         // see lifecycle.go
+	ended      bool          // End was called
+	respReady  bool          // 'response' fired or the request ended
+	respDone   chan struct{} // closed once respReady; made by respWaitLocked
 	written    int64
 	pw         *io.PipeWriter
 	abortedAt  time.Time
@@ -80,12 +78,8 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 	if err != nil {
 		return nil, err
 	}
-	p, t := connectFor(ctx, agentOf(&opts), p, opts.Port)
-	r := &ClientRequest{
-		plan:      p,
-		transport: t,
-		respDone:  make(chan struct{}),
-	}
+	r := &ClientRequest{plan: p}
+	r.transport = connectFor(ctx, agentOf(&opts), &r.plan, opts.Port)
 	parent := ctx // for its values: its cancellation is Abort, below
 	if ctx.Done() != nil {
 		parent = context.WithoutCancel(ctx)
@@ -94,7 +88,12 @@ func Request(ctx context.Context, opts Options, onResponse func(*IncomingMessage
 		o := opts
 		r.follow = &o
 	}
-	r.ctx, r.cancel = context.WithCancel(parent)
+	// The round trip's context: the trace hooks that fire 'socket' and
+	// 'finish' under it, so that contexts net/http derives from r.ctx find
+	// r.ctx first (reqctx.go).
+	r.trace.GotConn = r.gotConn
+	r.trace.WroteRequest = r.wroteRequest
+	r.ctx.parent = httptrace.WithClientTrace(parent, &r.trace)
 	r.timer.req = r
 	if onResponse != nil {
 		r.OnResponse(onResponse)
@@ -182,8 +181,10 @@ func (r *ClientRequest) write(p []byte, fromEnd bool) (int, error) {
 		// reading the whole body (HTTP/2 servers then reset the stream with
 		// NO_ERROR; HTTP/1 servers may close): the response is what the
 		// server meant and the rest of the body is dropped.
+		var responded <-chan struct{}
+		r.holding(func() { responded = r.respWaitLocked() })
 		select {
-		case <-r.respDone:
+		case <-responded:
 		case <-r.ctx.Done():
 		}
 		answered := false
@@ -329,7 +330,15 @@ func (r *ClientRequest) Response() (*IncomingMessage, error) {
 		// Events still run on the loop, never here.
 		r.roundTrip(r.rtBody, r.rtLength)
 	}
-	<-r.respDone
+	var responded <-chan struct{}
+	r.holding(func() {
+		if !r.respReady { // else the round trip ran above, or is over: no channel needed
+			responded = r.respWaitLocked()
+		}
+	})
+	if responded != nil {
+		<-responded
+	}
 	r.l.mu.Lock()
 	defer r.l.mu.Unlock()
 	if r.msg != nil {

@@ -49,8 +49,6 @@ func (r *ClientRequest) wroteRequest(info httptrace.WroteRequestInfo) {
 
 // roundTrip runs in its own goroutine for the life of the request headers.
 func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
-	r.trace.GotConn = r.gotConn
-	r.trace.WroteRequest = r.wroteRequest
 	// The plan belongs to this request alone, and RoundTrip does not modify
 	// the request, so its URL and header are used as they are.
 	req := http.Request{ // on the stack: WithContext below copies it
@@ -64,8 +62,7 @@ func (r *ClientRequest) roundTrip(body io.ReadCloser, cl int64) {
 		Body:          body,
 		ContentLength: cl,
 	}
-	r.askCtx.Context = r.ctx
-	rq := req.WithContext(httptrace.WithClientTrace(&r.askCtx, &r.trace))
+	rq := req.WithContext(&r.ctx)
 	resp, err := r.transport.RoundTrip(rq)
 	final := &r.plan
 	if err == nil && r.follow != nil {
@@ -133,7 +130,7 @@ func (r *ClientRequest) fail(err error, ph phase) error {
 	if !errors.As(err, &e) {
 		kind := kindOf(err, ph)
 		switch {
-		case ph == phaseRoundTrip && r.askCtx.asked.Load():
+		case ph == phaseRoundTrip && r.ctx.asked.Load():
 			var conn net.Conn
 			var reused bool
 			r.holding(func() { conn, reused = r.conn, r.connReused })
@@ -234,18 +231,30 @@ func (a *activityReader) Close() error { return a.r.Close() }
 // newMessage builds the IncomingMessage of resp, the answer to the request
 // of plan p (r's own, or a redirect's).
 func newMessage(r *ClientRequest, p *plan, resp *http.Response) *IncomingMessage {
-	reason := strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))
 	return &IncomingMessage{
 		Headers:       resp.Header,
 		Method:        p.method,
 		StatusCode:    resp.StatusCode,
-		StatusMessage: strings.TrimSpace(reason),
+		StatusMessage: reasonPhrase(resp.Status, resp.StatusCode),
 		URL:           p.urlString,
 		HTTPVersion:   httpVersion(resp.ProtoMajor, resp.ProtoMinor),
 		req:           r,
 		body:          resp.Body,
 		bound:         bodyBound{limit: p.maxBody, length: resp.ContentLength},
 	}
+}
+
+// reasonPhrase is the reason phrase of status, net/http's Response.Status
+// ("200 OK"): what follows the code, without surrounding space. It does not
+// format the code to compare it, which would allocate for every response.
+func reasonPhrase(status string, code int) string {
+	if code < 100 || code > 999 {
+		return strings.TrimSpace(strings.TrimPrefix(status, strconv.Itoa(code)))
+	}
+	if len(status) >= 3 && status[0] == byte('0'+code/100) && status[1] == byte('0'+code/10%10) && status[2] == byte('0'+code%10) {
+		status = status[3:]
+	}
+	return strings.TrimSpace(status)
 }
 
 // httpVersion is "major.minor", without allocating for the usual versions.
@@ -291,7 +300,7 @@ func (r *ClientRequest) followRedirects(req *http.Request, resp *http.Response, 
 		req = req.WithContext(req.Context()) // a shallow copy, with the same trace
 		req.Method, req.URL, req.Header, req.Host = np.method, np.url, np.header, np.host
 		req.Body, req.ContentLength = http.NoBody, 0
-		np, t := connectFor(req.Context(), agentOf(&next), np, next.Port) // a Connect of the context holds
+		t := connectFor(req.Context(), agentOf(&next), &np, next.Port) // a Connect of the context holds
 		req.URL, req.Host = np.url, np.host
 		if resp, err = t.RoundTrip(req); err != nil {
 			return nil, nil, err

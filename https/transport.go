@@ -2,7 +2,6 @@ package https
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -147,26 +146,6 @@ func stillValid(s tlsSettings) bool {
 	now := time.Now()
 	leaf := s.certs[0].Leaf
 	return !now.Before(leaf.NotBefore) && !now.After(leaf.NotAfter)
-}
-
-// certAskedKey is the context key of the *atomic.Bool that the TLS config
-// sets when the server requested a client certificate.
-type certAskedKey struct{}
-
-// certAskedCtx is a context that answers certAskedKey with its own flag: a
-// request's round trip runs with one, held in the request, so noting a
-// certificate request costs no context.WithValue per request.
-type certAskedCtx struct {
-	context.Context
-	asked atomic.Bool
-}
-
-// Value returns the flag for certAskedKey, and asks the parent otherwise.
-func (c *certAskedCtx) Value(key any) any {
-	if key == (certAskedKey{}) {
-		return &c.asked
-	}
-	return c.Context.Value(key)
 }
 
 // config returns the TLS client configuration of s. serverName, if not

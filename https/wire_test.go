@@ -252,3 +252,28 @@ func TestNoRedirect(t *testing.T) {
 		t.Errorf("got %d Location %q, want 302 /elsewhere", m.StatusCode, m.Headers.Get("Location"))
 	}
 }
+
+// TestReasonPhrase: the reason phrase is what follows the code in net/http's
+// Response.Status, trimmed, whatever the server sent (or nothing).
+func TestReasonPhrase(t *testing.T) {
+	for _, c := range []struct {
+		status string
+		code   int
+		want   string
+	}{
+		{"200 OK", 200, "OK"},
+		{"201 Created Nicely", 201, "Created Nicely"},
+		{"404", 404, ""},
+		{"599  spaced  ", 599, "spaced"},
+		{"204 No Content", 200, "204 No Content"}, // a code that does not match is kept
+		{"", 200, ""},
+		{"42 odd", 42, "odd"},
+	} {
+		if got := reasonPhrase(c.status, c.code); got != c.want {
+			t.Errorf("reasonPhrase(%q, %d) = %q, want %q", c.status, c.code, got, c.want)
+		}
+		if n := testing.AllocsPerRun(10, func() { reasonPhrase(c.status, c.code) }); n != 0 && c.code >= 100 {
+			t.Errorf("reasonPhrase(%q, %d) allocates %v times", c.status, c.code, n)
+		}
+	}
+}

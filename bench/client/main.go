@@ -282,7 +282,20 @@ func (h *httpsKit) get(ctx context.Context, buf []byte, check bool) (int64, stri
 			return n, "", err
 		}
 	}
-	return n, "HTTP/" + m.HTTPVersion, nil
+	return n, protoName(m.HTTPVersion), nil
+}
+
+// protoName is "HTTP/" + version, as net/http's Response.Proto, without a
+// concatenation per request for the usual versions (the harness's cost, not
+// the client's).
+func protoName(version string) string {
+	switch version {
+	case "1.1":
+		return "HTTP/1.1"
+	case "2.0":
+		return "HTTP/2.0"
+	}
+	return "HTTP/" + version
 }
 
 func (h *httpsKit) close() { https.CloseIdleConnections() }
