@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -198,19 +199,25 @@ func writeSpecial(name string, src io.Reader) error {
 func writeHead(w io.Writer, res *https.IncomingMessage, prefix string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%sHTTP/%s %d %s\r\n", prefix, res.HTTPVersion, res.StatusCode, res.StatusMessage)
-	names := make([]string, 0, len(res.Headers))
-	for k := range res.Headers {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, v := range res.Headers[k] {
-			fmt.Fprintf(&b, "%s%s: %s\r\n", prefix, k, v)
-		}
-	}
+	writeHeaderLines(&b, res.Headers, prefix, "\r\n")
 	fmt.Fprintf(&b, "%s\r\n", prefix)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeHeaderLines writes each value of h as a line "PREFIXName: value" ended by eol,
+// names sorted.
+func writeHeaderLines(w io.Writer, h http.Header, prefix, eol string) {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		for _, v := range h[k] {
+			fmt.Fprintf(w, "%s%s: %s%s", prefix, k, v, eol)
+		}
+	}
 }
 
 // verboseRequest prints, as curl -v, the connection, TLS details and the
@@ -232,16 +239,7 @@ func verboseRequest(w io.Writer, r *https.ClientRequest, o https.Options) {
 			method = "GET"
 		}
 		fmt.Fprintf(w, "> %s %s\n", method, o.Path)
-		names := make([]string, 0, len(o.Headers))
-		for k := range o.Headers {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			for _, v := range o.Headers[k] {
-				fmt.Fprintf(w, "> %s: %s\n", k, v)
-			}
-		}
+		writeHeaderLines(w, o.Headers, "> ", "\n")
 		fmt.Fprintln(w, ">")
 	})
 }
