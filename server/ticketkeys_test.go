@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -423,22 +422,9 @@ func TestTicketKeysClientCAFile(t *testing.T) {
 // TestTicketKeysSilentRedis: a Redis that accepts connections and never answers holds Start
 // back by the store's timeout at most, and the listener serves with keys of its own.
 func TestTicketKeysSilentRedis(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	check(t, err)
-	defer ln.Close()
-	quit := make(chan struct{})
-	defer close(quit)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-quit; c.Close() }()
-		}
-	}()
 	const timeout = 300 * time.Millisecond
-	st, err := redisstore.New(redisstore.Options{URL: "redis://" + ln.Addr().String(), Timeout: timeout})
+	addr := redistest.Silent(t)
+	st, err := redisstore.New(redisstore.Options{URL: "redis://" + addr, Timeout: timeout})
 	check(t, err)
 	defer st.Close()
 	var logs lockedBuffer
@@ -454,7 +440,7 @@ func TestTicketKeysSilentRedis(t *testing.T) {
 	if !connect(t, l.Addr(), cache, tls.VersionTLS13) {
 		t.Fatal("no resumption with the listener's own keys")
 	}
-	if !strings.Contains(logs.String(), ln.Addr().String()) {
+	if !strings.Contains(logs.String(), addr) {
 		t.Fatalf("the log does not name the Redis address:\n%s", logs.String())
 	}
 }

@@ -147,3 +147,26 @@ func (w *readyWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// Silent listens on a free loopback port and accepts connections without ever answering: a
+// Redis that hangs. It returns the address; the listener and its connections are closed when
+// the test ends.
+func Silent(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	quit := make(chan struct{})
+	tb.Cleanup(func() { close(quit); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-quit; c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
+}

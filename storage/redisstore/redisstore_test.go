@@ -3,7 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -160,30 +159,15 @@ func TestDown(t *testing.T) {
 // TestUnreachable checks that a Redis that never answers (a listener that accepts and then
 // says nothing) bounds every call by the timeout.
 func TestUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-done; c.Close() }()
-		}
-	}()
 	const timeout = 300 * time.Millisecond
-	st := newStore(t, redisstore.Options{URL: "redis://" + ln.Addr().String(), Timeout: timeout})
+	addr := redistest.Silent(t)
+	st := newStore(t, redisstore.Options{URL: "redis://" + addr, Timeout: timeout})
 	ctx := context.Background()
 	start := time.Now()
-	_, err = st.Get(ctx, "k")
+	_, err := st.Get(ctx, "k")
 	took := time.Since(start)
 	t.Logf("Get from a silent server: %v after %v", err, took.Round(time.Millisecond))
-	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
+	if err == nil || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("Get from a silent server = %v, want an error naming the address", err)
 	}
 	if took > 20*timeout {
@@ -194,7 +178,7 @@ func TestUnreachable(t *testing.T) {
 	start = time.Now()
 	err = st.Lock(lctx, "l", time.Minute)
 	took = time.Since(start)
-	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) || took > 20*timeout {
+	if err == nil || !strings.Contains(err.Error(), addr) || took > 20*timeout {
 		t.Fatalf("Lock from a silent server = %v after %v, want the call's own timeout error naming the address", err, took)
 	}
 }
