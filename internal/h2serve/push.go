@@ -100,18 +100,8 @@ func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
 	ps.cond.L = &c.mu
 	ctx, cancel := context.WithCancel(c.ctx)
 	ps.cancel = cancel
-	req := &http.Request{
-		Method:     method,
-		URL:        u,
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Header:     header,
-		Host:       parent.Host,
-		RemoteAddr: c.remoteAddr,
-		RequestURI: path,
-		TLS:        c.tls,
-		Body:       http.NoBody,
-	}
+	req := c.request(method, u, header, parent.Host, path)
+	req.Body = http.NoBody
 	ps.req = req.WithContext(ctx)
 	c.streams[id] = ps
 	c.pushOpen++

@@ -357,18 +357,8 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) (*http.Request,
 
 	ctx, cancel := context.WithCancel(c.ctx)
 	st.cancel = cancel
-	req := &http.Request{
-		Method:     method,
-		URL:        u,
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Header:     header,
-		Host:       authority,
-		RemoteAddr: c.remoteAddr,
-		RequestURI: requestURI,
-		TLS:        c.tls,
-		Trailer:    trailer,
-	}
+	req := c.request(method, u, header, authority, requestURI)
+	req.Trailer = trailer
 	if f.StreamEnded() {
 		st.remoteClosed = true
 		st.bodyErr = io.EOF
@@ -385,6 +375,23 @@ func (c *conn) newRequest(st *stream, f *http2.MetaHeadersFrame) (*http.Request,
 		st.writeDeadline = time.Now().Add(c.cfg.WriteTimeout)
 	}
 	return req.WithContext(ctx), nil
+}
+
+// request returns what every request on c has: an HTTP/2.0 request of method for u with
+// header, host and requestURI, and c's remote address and TLS state. The caller adds the
+// body and binds it to the stream's context (WithContext).
+func (c *conn) request(method string, u *url.URL, header http.Header, host, requestURI string) http.Request {
+	return http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/2.0",
+		ProtoMajor: 2,
+		Header:     header,
+		Host:       host,
+		RemoteAddr: c.remoteAddr,
+		RequestURI: requestURI,
+		TLS:        c.tls,
+	}
 }
 
 // requestBody is a stream's Request.Body.
